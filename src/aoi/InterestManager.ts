@@ -1,0 +1,101 @@
+import { Interest, type ProximityDiff } from "./Interest";
+import { SpatialGrid, cellSizeForAoi } from "./SpatialGrid";
+import { growVec, type Vec3 } from "./vector";
+
+/** An observer's two interest sets: the players and the items it sees. */
+export interface ObserverInterest<P, I> {
+  readonly players: Interest<P>;
+  readonly items: Interest<I>;
+}
+
+/**
+ * The AoI of one world: where every player and item is, who observes, and what each
+ * observer sees. Players are observers once they have a position; items are only observed.
+ *
+ * `update()` is the proximity update: it recomputes every observer's sets and hands each
+ * diff to a callback (the room turns them into StateView add/remove). No networking import.
+ */
+export class InterestManager<P, I> {
+  readonly players: SpatialGrid<P>;
+  readonly items: SpatialGrid<I>;
+  private readonly observers = new Map<P, ObserverInterest<P, I>>();
+  private readonly leaveBox: Vec3;
+
+  constructor(
+    readonly aoi: Vec3,
+    readonly leaveMargin: number,
+  ) {
+    const cell = cellSizeForAoi(aoi, leaveMargin);
+    this.players = new SpatialGrid<P>(cell);
+    this.items = new SpatialGrid<I>(cell);
+    this.leaveBox = growVec(aoi, leaveMargin);
+  }
+
+  /** Places (or moves) a player; a player placed for the first time starts observing. */
+  placePlayer(player: P, p: Vec3): void {
+    this.players.insert(player, p);
+    if (!this.observers.has(player)) {
+      this.observers.set(player, { players: new Interest<P>(), items: new Interest<I>() });
+    }
+  }
+
+  placeItem(item: I, p: Vec3): void {
+    this.items.insert(item, p);
+  }
+
+  /** Removes a player from the world, from every observer's set, and as an observer. */
+  removePlayer(player: P): void {
+    this.players.remove(player);
+    this.observers.delete(player);
+    for (const o of this.observers.values()) o.players.forget(player);
+  }
+
+  removeItem(item: I): void {
+    this.items.remove(item);
+    for (const o of this.observers.values()) o.items.forget(item);
+  }
+
+  isObserving(player: P): boolean {
+    return this.observers.has(player);
+  }
+
+  interestOf(player: P): ObserverInterest<P, I> | undefined {
+    return this.observers.get(player);
+  }
+
+  /**
+   * Recomputes what every observer sees (or only `only`, e.g. a player just out of limbo);
+   * `onDiff` gets each observer's changes.
+   */
+  update(onDiff: (observer: P, players: ProximityDiff<P>, items: ProximityDiff<I>) => void, only?: P): void {
+    if (only !== undefined) {
+      const interest = this.observers.get(only);
+      if (interest) this.updateObserver(only, interest, onDiff);
+      return;
+    }
+    for (const [observer, interest] of this.observers) this.updateObserver(observer, interest, onDiff);
+  }
+
+  private updateObserver(
+    observer: P,
+    interest: ObserverInterest<P, I>,
+    onDiff: (observer: P, players: ProximityDiff<P>, items: ProximityDiff<I>) => void,
+  ): void {
+    const center = this.players.position(observer)!;
+    const players = interest.players.update(this.players, center, this.aoi, this.leaveBox, observer);
+    const items = interest.items.update(this.items, center, this.aoi, this.leaveBox);
+    if (players.entered.length || players.left.length || items.entered.length || items.left.length) {
+      onDiff(observer, players, items);
+    }
+  }
+
+  /** Players inside the box around `center` (default: the AoI). */
+  playersNear(center: Vec3, half: Vec3 = this.aoi): P[] {
+    return this.players.queryBox(center, half);
+  }
+
+  /** Items inside the box around `center` (default: the AoI). */
+  itemsNear(center: Vec3, half: Vec3 = this.aoi): I[] {
+    return this.items.queryBox(center, half);
+  }
+}

@@ -1,0 +1,19 @@
+/** A point or a set of half-extents in the world's abstract 3D space (2D worlds keep z = 0). */
+export interface Vec3 {
+  x: number;
+  y: number;
+  z: number;
+}
+
+/**
+ * True when `p` lies inside the axis-aligned box centred on `c` with half-extents `half`
+ * (borders included): SmartFoxServer's AoI test.
+ */
+export function insideBox(p: Vec3, c: Vec3, half: Vec3): boolean {
+  return Math.abs(p.x - c.x) <= half.x && Math.abs(p.y - c.y) <= half.y && Math.abs(p.z - c.z) <= half.z;
+}
+
+/** `v + s` on every axis. */
+export function growVec(v: Vec3, s: number): Vec3 {
+  return { x: v.x + s, y: v.y + s, z: v.z + s };
+}

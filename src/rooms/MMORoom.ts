@@ -1,0 +1,500 @@
+import { type AuthContext, type Client, type Delayed, type Deferred, CloseCode, Room, ServerError, logger } from "@colyseus/core";
+import { Encoder, StateView } from "@colyseus/schema";
+import type { z } from "zod";
+import { InterestManager, type ProximityDiff, type Vec3 } from "../aoi";
+import { Item, MMOState, Player, Vec3State } from "../schema";
+import { type KeyState, anyKeyHeld, stepPosition } from "./movement";
+import {
+  CLOSE_LIMBO_TIMEOUT,
+  type ChatBroadcast,
+  DEFAULT_WORLD,
+  MMOErrorCode,
+  type MMOError,
+  NAME_MAX_LENGTH,
+  VAR_LIMITS,
+  clientMessages,
+  describeIssues,
+  joinOptionsSchema,
+} from "./protocol";
+import { type MMOSettings, type MMOSettingsInput, resolveSettings } from "./settings";
+
+// Big rooms send big full states on join; the default 8 KiB buffer grows by reallocation.
+Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
+
+/** Options the room is created with: `settings` from arena.config.ts, `world` from the client. */
+export interface MMORoomOptions {
+  world?: string;
+  settings?: MMOSettingsInput;
+}
+
+/** What the room keeps per user, connected or waiting to reconnect. */
+export interface MMOSession {
+  client: Client;
+  readonly player: Player;
+  /** True until the first position. */
+  inLimbo: boolean;
+  keys: KeyState;
+  limboTimer?: Delayed;
+  /** Set while the client is dropped and may reconnect. */
+  reconnection?: Deferred<Client>;
+  /** Set when the server closed the client on purpose: no reconnection. */
+  kicked: boolean;
+}
+
+/** Something a proximity query can be centred on. */
+export type ProximityCenter = Client | Player | Vec3;
+
+type PublicVars = Record<string, string | null>;
+
+/**
+ * An MMO room with SmartFoxServer MMORoom semantics, the Colyseus way: every client holds a
+ * StateView of exactly the players and items inside its Area of Interest, and learns about
+ * entities entering and leaving it through ordinary schema add/remove patches.
+ *
+ * Extend it for your game: override `onCreate` (call `super.onCreate(options)` first) and use
+ * the server-side API (`addItem`, `getProximityList`, `sendToProximity`, ...), or the
+ * `onPlayerMove` hook.
+ *
+ * @example
+ * ```typescript
+ * class TreasureRoom extends MMORoom {
+ *   override onCreate(options: MMORoomOptions) {
+ *     super.onCreate(options);
+ *     for (let i = 0; i < 100; i++) {
+ *       this.addItem("chest", this.findFreePosition(), { gold: "10" }, { trap: Math.random() < 0.1 });
+ *     }
+ *   }
+ *   protected override onPlayerMove(session: MMOSession) {
+ *     for (const chest of this.getProximityItems(session.player, { x: 16, y: 16, z: 0 })) {
+ *       this.removeItem(chest);
+ *     }
+ *   }
+ * }
+ * ```
+ */
+export class MMORoom extends Room<{ state: MMOState }> {
+  /** The resolved settings (defaults < arena.config.ts < MMO_* environment variables). */
+  settings!: MMOSettings;
+  /** The world this room serves (the `world` join option). */
+  world = DEFAULT_WORLD;
+  /** The AoI index: positions of players and items, and what each client sees. */
+  protected aoi!: InterestManager<Player, Item>;
+  /** Every user in the room by sessionId, limbo and dropped ones included. */
+  protected readonly sessions = new Map<string, MMOSession>();
+  private readonly moving = new Set<MMOSession>();
+  private readonly hiddenVars = new Map<string, Map<string, unknown>>();
+  private nextItemId = 1;
+  private lastProximityUpdate = 0;
+
+  /**
+   * Runs in matchmaking before a room is picked: gives `world` its default, so that a client
+   * that names no world and one that names "default" share a room, and refuses a bad name.
+   */
+  static override async onAuth(_token: string, options: Record<string, unknown>, _context: AuthContext) {
+    if (options === null || typeof options !== "object") throw new ServerError(400, "join options must be an object");
+    const parsed = joinOptionsSchema.shape.world.safeParse(options.world);
+    if (!parsed.success) throw new ServerError(400, `bad world: ${describeIssues(parsed.error)}`);
+    options.world = parsed.data;
+    return true;
+  }
+
+  override onCreate(options: MMORoomOptions = {}): void {
+    this.settings = resolveSettings(options.settings ?? {}, {});
+    this.world = joinOptionsSchema.shape.world.parse(options.world);
+    const s = this.settings;
+    this.maxClients = s.maxUsers;
+    this.patchRate = s.patchRate;
+    this.maxMessagesPerSecond = s.maxMessagesPerSecond;
+    this.aoi = new InterestManager<Player, Item>(s.aoi, s.aoiLeaveMargin);
+
+    const state = new MMOState();
+    state.aoi = Vec3State.of(s.aoi);
+    state.lowerMapLimit = Vec3State.of(s.mapLimits.lower);
+    state.higherMapLimit = Vec3State.of(s.mapLimits.higher);
+    this.state = state;
+    void this.setMetadata({ world: this.world });
+
+    this.onValidMessage("position", clientMessages.position, (client, msg) => {
+      const pos = { x: msg.x, y: msg.y, z: msg.z ?? 0 };
+      if (!this.isInsideMap(pos)) {
+        return this.sendError(client, MMOErrorCode.OUT_OF_MAP, "position is outside the map limits", "position");
+      }
+      this.setUserPosition(client, pos);
+    });
+    this.onValidMessage("input", clientMessages.input, (client, keys, session) => {
+      if (session.inLimbo) return this.sendError(client, MMOErrorCode.IN_LIMBO, "set a position first", "input");
+      session.keys = keys;
+      if (anyKeyHeld(keys)) this.moving.add(session);
+      else this.moving.delete(session);
+    });
+    this.onValidMessage("chat", clientMessages.chat, (client, { text }, session) => {
+      if (session.inLimbo) return this.sendError(client, MMOErrorCode.IN_LIMBO, "set a position first", "chat");
+      const message: ChatBroadcast = { from: session.player.id, name: session.player.name, text };
+      this.sendToProximity(session.player, "chat", message);
+    });
+    this.onValidMessage("vars", clientMessages.vars, (client, vars, session) => {
+      const vs = session.player.vars;
+      const added = Object.keys(vars).filter((k) => vars[k] !== null && !vs.has(k)).length;
+      const removed = Object.keys(vars).filter((k) => vars[k] === null && vs.has(k)).length;
+      if (vs.size + added - removed > VAR_LIMITS.maxKeys) {
+        return this.sendError(client, MMOErrorCode.BAD_REQUEST, `at most ${VAR_LIMITS.maxKeys} variables`, "vars");
+      }
+      applyVars(vs, vars);
+    });
+    this.onMessage("*", (client: Client, type: string | number) => {
+      this.sendError(client, MMOErrorCode.BAD_REQUEST, "unknown message type", String(type).slice(0, 64));
+    });
+
+    this.setTimestep((dt) => this.stepMovement(dt), s.patchRate);
+  }
+
+  override onJoin(client: Client, options: Record<string, unknown> = {}): void {
+    const parsed = joinOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new ServerError(400, `bad join options: ${describeIssues(parsed.error)}`);
+    const player = new Player().assign({ id: client.sessionId, name: this.cleanName(parsed.data.name, client.sessionId) });
+    // In the state from the start (a view can only add what the state holds), but in no view until positioned.
+    this.state.players.set(client.sessionId, player);
+    client.view = new StateView();
+    const session: MMOSession = {
+      client,
+      player,
+      inLimbo: true,
+      keys: { up: false, down: false, left: false, right: false },
+      kicked: false,
+    };
+    session.limboTimer = this.clock.setTimeout(() => this.expireLimbo(session), this.settings.userMaxLimboSeconds * 1000);
+    this.sessions.set(client.sessionId, session);
+    this.state.userCount = this.sessions.size;
+  }
+
+  override async onDrop(client: Client, code?: number): Promise<void> {
+    const session = this.sessions.get(client.sessionId);
+    if (!session || session.kicked || code === CloseCode.WITH_ERROR || this.settings.reconnectSeconds <= 0) return;
+    // The player stays in the world (and in others' views) while its client may come back.
+    this.moving.delete(session);
+    session.keys = { up: false, down: false, left: false, right: false };
+    session.reconnection = this.allowReconnection(client, this.settings.reconnectSeconds);
+  }
+
+  override onReconnect(client: Client): void {
+    const session = this.sessions.get(client.sessionId);
+    if (!session) return;
+    session.client = client;
+    session.reconnection = undefined;
+  }
+
+  override onLeave(client: Client): void {
+    const session = this.sessions.get(client.sessionId);
+    if (!session) return;
+    session.limboTimer?.clear();
+    this.moving.delete(session);
+    this.aoi.removePlayer(session.player);
+    this.state.players.delete(client.sessionId);
+    this.sessions.delete(client.sessionId);
+    client.view?.dispose();
+    this.state.userCount = this.sessions.size;
+  }
+
+  override onBeforePatch(): void {
+    const now = this.clock.currentTime;
+    if (now - this.lastProximityUpdate >= this.settings.proximityUpdateMillis) {
+      this.lastProximityUpdate = now;
+      this.updateProximity();
+    }
+  }
+
+  override onUncaughtException(error: Error, methodName: string): void {
+    logger.error(`[mmo ${this.roomId}] ${methodName}:`, error);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Server-side API for game code
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Recomputes every client's AoI now and turns the differences into StateView add/remove,
+   * which reach the clients with the next patch. Runs by itself every `proximityUpdateMillis`.
+   */
+  updateProximity(): void {
+    this.aoi.update((observer, players, items) => this.applyDiff(observer, players, items));
+  }
+
+  /**
+   * SetUserPosition: places a user's player. The first call takes the user out of limbo: the
+   * player becomes visible to others at their next proximity update, and sees its own AoI
+   * with the next patch.
+   *
+   * @throws RangeError if `pos` is outside the map limits or not finite.
+   * @example
+   * ```typescript
+   * onJoin(client) { super.onJoin(client); this.setUserPosition(client, this.findFreePosition()); }
+   * ```
+   */
+  setUserPosition(client: Client | string, pos: { x: number; y: number; z?: number }): void {
+    const session = this.sessions.get(typeof client === "string" ? client : client.sessionId);
+    if (!session) throw new Error(`no user ${typeof client === "string" ? client : client.sessionId} in this room`);
+    const p = this.checkedPosition(pos);
+    const { player } = session;
+    player.x = p.x;
+    player.y = p.y;
+    player.z = p.z;
+    this.aoi.placePlayer(player, p);
+    if (session.inLimbo) {
+      session.inLimbo = false;
+      session.limboTimer?.clear();
+      session.limboTimer = undefined;
+      session.client.view?.add(player);
+      this.aoi.update((observer, players, items) => this.applyDiff(observer, players, items), player);
+    }
+    this.onPlayerMove(session);
+  }
+
+  /**
+   * Adds an item (SmartFoxServer's MMOItem) at `pos`. `publicVars` reach the clients that see
+   * it; `hiddenVars` never leave the server.
+   *
+   * @example
+   * ```typescript
+   * const gem = this.addItem("gem", { x: 120, y: 80 }, { value: "5" }, { spawnedAt: Date.now() });
+   * ```
+   */
+  addItem(kind: string, pos: { x: number; y: number; z?: number }, publicVars: PublicVars = {}, hiddenVars: Record<string, unknown> = {}): Item {
+    const p = this.checkedPosition(pos);
+    const item = new Item().assign({ id: `i${this.nextItemId++}`, kind, x: p.x, y: p.y, z: p.z });
+    applyVars(item.vars, publicVars);
+    this.hiddenVars.set(item.id, new Map(Object.entries(hiddenVars)));
+    this.state.items.set(item.id, item);
+    this.aoi.placeItem(item, p);
+    return item;
+  }
+
+  /** Moves an item; clients that see it get the new position with the next patch. */
+  setItemPosition(item: Item | string, pos: { x: number; y: number; z?: number }): void {
+    const it = this.requireItem(item);
+    const p = this.checkedPosition(pos);
+    it.x = p.x;
+    it.y = p.y;
+    it.z = p.z;
+    this.aoi.placeItem(it, p);
+  }
+
+  /** Sets (string) or deletes (null) an item's public variables. */
+  setItemVariables(item: Item | string, vars: PublicVars): void {
+    applyVars(this.requireItem(item).vars, vars);
+  }
+
+  /** Sets (a value) or deletes (undefined) an item's server-only variables. */
+  setItemHiddenVariables(item: Item | string, vars: Record<string, unknown>): void {
+    const hidden = this.hiddenVars.get(this.requireItem(item).id)!;
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) hidden.delete(k);
+      else hidden.set(k, v);
+    }
+  }
+
+  /** An item's server-only variables (never in the state). */
+  getItemHiddenVariables(item: Item | string): ReadonlyMap<string, unknown> {
+    return this.hiddenVars.get(this.requireItem(item).id)!;
+  }
+
+  /** Removes an item from the world; clients that saw it get a remove. */
+  removeItem(item: Item | string): boolean {
+    const it = typeof item === "string" ? this.state.items.get(item) : item;
+    if (!it || this.state.items.get(it.id) !== it) return false;
+    this.aoi.removeItem(it);
+    this.state.items.delete(it.id);
+    this.hiddenVars.delete(it.id);
+    return true;
+  }
+
+  getItemById(id: string): Item | undefined {
+    return this.state.items.get(id);
+  }
+
+  /**
+   * Positioned players inside the box around a player, client or point (default: the AoI).
+   * Centred on a player, that player is not in the list.
+   *
+   * @example
+   * ```typescript
+   * const nearby = this.getProximityList(client, { x: 64, y: 64, z: 0 });
+   * ```
+   */
+  getProximityList(center: ProximityCenter, aoi: Vec3 = this.settings.aoi): Player[] {
+    const self = this.playerOf(center);
+    const pos = this.centerOf(center);
+    if (!pos) return [];
+    return this.aoi.playersNear(pos, aoi).filter((p) => p !== self);
+  }
+
+  /** Items inside the box around a player, client or point (default: the AoI). */
+  getProximityItems(center: ProximityCenter, aoi: Vec3 = this.settings.aoi): Item[] {
+    const pos = this.centerOf(center);
+    return pos ? this.aoi.itemsNear(pos, aoi) : [];
+  }
+
+  /**
+   * Sends a message to every connected, positioned user inside the box around `center`
+   * (default: the AoI), the sender included when `center` is a player. Returns how many got it.
+   *
+   * @example
+   * ```typescript
+   * this.sendToProximity(client, "explosion", { x: 10, y: 20 }, { x: 100, y: 100, z: 0 });
+   * ```
+   */
+  sendToProximity(center: ProximityCenter, type: string, message: unknown, aoi: Vec3 = this.settings.aoi): number {
+    const pos = this.centerOf(center);
+    if (!pos) return 0;
+    let sent = 0;
+    for (const player of this.aoi.playersNear(pos, aoi)) {
+      const session = this.sessions.get(player.id);
+      if (!session || session.reconnection) continue;
+      session.client.send(type, message);
+      sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * A random position inside the map limits with no player or item within `clearance`
+   * (the best of `attempts` tries if the map is crowded).
+   */
+  findFreePosition(clearance = 32, attempts = 32): Vec3 {
+    const { lower, higher } = this.settings.mapLimits;
+    const box = { x: clearance, y: clearance, z: clearance };
+    let best: Vec3 = lower;
+    let bestCrowd = Infinity;
+    for (let i = 0; i < attempts; i++) {
+      const p = {
+        x: lower.x + Math.random() * (higher.x - lower.x),
+        y: lower.y + Math.random() * (higher.y - lower.y),
+        z: lower.z + Math.random() * (higher.z - lower.z),
+      };
+      const crowd = this.aoi.playersNear(p, box).length + this.aoi.itemsNear(p, box).length;
+      if (crowd === 0) return p;
+      if (crowd < bestCrowd) {
+        best = p;
+        bestCrowd = crowd;
+      }
+    }
+    return best;
+  }
+
+  /** True when `pos` is inside the map limits. */
+  isInsideMap(pos: Vec3): boolean {
+    const { lower, higher } = this.settings.mapLimits;
+    return (
+      pos.x >= lower.x && pos.x <= higher.x && pos.y >= lower.y && pos.y <= higher.y && pos.z >= lower.z && pos.z <= higher.z
+    );
+  }
+
+  /** The session of a user, by client or sessionId. */
+  getSession(client: Client | string): MMOSession | undefined {
+    return this.sessions.get(typeof client === "string" ? client : client.sessionId);
+  }
+
+  /**
+   * Called after a player's position changed (a `position` message, key-state movement or
+   * `setUserPosition`). Override it for game rules such as picking up items.
+   */
+  protected onPlayerMove(_session: MMOSession): void {}
+
+  /** Sends the `error` message. */
+  protected sendError(client: Client, code: MMOErrorCode, message: string, request?: string): void {
+    const payload: MMOError = { code, message, request };
+    client.send("error", payload);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  /** Registers a handler that runs only on a valid payload from a known user. */
+  private onValidMessage<S extends z.ZodType>(
+    type: string,
+    schema: S,
+    handler: (client: Client, message: z.output<S>, session: MMOSession) => void,
+  ): void {
+    this.onMessage(type, (client: Client, raw: unknown) => {
+      const session = this.sessions.get(client.sessionId);
+      if (!session) return;
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) {
+        return this.sendError(client, MMOErrorCode.BAD_REQUEST, describeIssues(parsed.error), type);
+      }
+      handler(client, parsed.data, session);
+    });
+  }
+
+  private applyDiff(observer: Player, players: ProximityDiff<Player>, items: ProximityDiff<Item>): void {
+    const view = this.sessions.get(observer.id)?.client.view;
+    if (!view) return;
+    for (const p of players.left) view.remove(p);
+    for (const i of items.left) view.remove(i);
+    for (const p of players.entered) view.add(p);
+    for (const i of items.entered) view.add(i);
+  }
+
+  private stepMovement(dtMs: number): void {
+    const { speed, mapLimits } = this.settings;
+    for (const session of this.moving) {
+      const { player } = session;
+      const next = stepPosition(player, session.keys, speed, dtMs, mapLimits.lower, mapLimits.higher);
+      if (next.x === player.x && next.y === player.y) continue;
+      player.x = next.x;
+      player.y = next.y;
+      this.aoi.placePlayer(player, next);
+      this.onPlayerMove(session);
+    }
+  }
+
+  private expireLimbo(session: MMOSession): void {
+    session.limboTimer = undefined;
+    if (!session.inLimbo) return;
+    session.kicked = true;
+    if (session.reconnection) {
+      session.reconnection.reject(new Error("limbo timeout"));
+      return;
+    }
+    this.sendError(session.client, MMOErrorCode.LIMBO_TIMEOUT, `no position within ${this.settings.userMaxLimboSeconds} s`);
+    session.client.leave(CLOSE_LIMBO_TIMEOUT, "LIMBO_TIMEOUT");
+  }
+
+  private checkedPosition(pos: { x: number; y: number; z?: number }): Vec3 {
+    const p = { x: pos.x, y: pos.y, z: pos.z ?? 0 };
+    if (![p.x, p.y, p.z].every(Number.isFinite)) throw new RangeError("position must be finite numbers");
+    if (!this.isInsideMap(p)) throw new RangeError(`position ${p.x},${p.y},${p.z} is outside the map limits`);
+    return p;
+  }
+
+  private requireItem(item: Item | string): Item {
+    const it = typeof item === "string" ? this.state.items.get(item) : item;
+    if (!it || !this.hiddenVars.has(it.id)) throw new Error(`no item ${typeof item === "string" ? item : item.id}`);
+    return it;
+  }
+
+  private playerOf(center: ProximityCenter): Player | undefined {
+    if (center instanceof Player) return center;
+    if ("sessionId" in center) return this.sessions.get(center.sessionId)?.player;
+    return undefined;
+  }
+
+  /** The point a query is centred on; undefined for a player still in limbo. */
+  private centerOf(center: ProximityCenter): Vec3 | undefined {
+    const player = this.playerOf(center);
+    if (player) return this.aoi.players.position(player);
+    return center as Vec3;
+  }
+
+  private cleanName(name: string | undefined, sessionId: string): string {
+    // eslint-disable-next-line no-control-regex
+    const clean = (name ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, NAME_MAX_LENGTH);
+    return clean || `guest-${sessionId.slice(0, 4)}`;
+  }
+}
+
+function applyVars(target: { set(k: string, v: string): unknown; delete(k: string): unknown }, vars: PublicVars): void {
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === null) target.delete(k);
+    else target.set(k, v);
+  }
+}
+

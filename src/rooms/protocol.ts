@@ -1,0 +1,92 @@
+import { z } from "zod";
+
+/** Codes of the `error` message the room sends to a client whose request it refused. */
+export const MMOErrorCode = {
+  /** Malformed payload: wrong types, NaN/Infinity, missing or unknown fields, oversized. */
+  BAD_REQUEST: "BAD_REQUEST",
+  /** A position outside the map limits. */
+  OUT_OF_MAP: "OUT_OF_MAP",
+  /** A request that needs a position, sent before the first one. */
+  IN_LIMBO: "IN_LIMBO",
+  /** Sent right before the 4100 close of a user who never set a position. */
+  LIMBO_TIMEOUT: "LIMBO_TIMEOUT",
+} as const;
+export type MMOErrorCode = (typeof MMOErrorCode)[keyof typeof MMOErrorCode];
+
+/** Close code for a user kicked out of limbo. */
+export const CLOSE_LIMBO_TIMEOUT = 4100;
+
+/** Payload of the `error` message. `request` is the message type that was refused. */
+export interface MMOError {
+  code: MMOErrorCode;
+  message: string;
+  request?: string;
+}
+
+/** Bounds on user variables, so one client cannot grow the state without limit. */
+export const VAR_LIMITS = { maxKeys: 16, maxKeyLength: 32, maxValueLength: 256 } as const;
+export const CHAT_MAX_LENGTH = 200;
+export const NAME_MAX_LENGTH = 24;
+
+const coordinate = z.number().finite();
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Client -> server messages, validated before anything changes. */
+export const clientMessages = {
+  /** SetUserPosition. The first one takes the user out of limbo. */
+  position: z.object({ x: coordinate, y: coordinate, z: coordinate.optional() }).strict(),
+  /** Key states; the server moves the player while a key is held. */
+  input: z.object({ up: z.boolean(), down: z.boolean(), left: z.boolean(), right: z.boolean() }).strict(),
+  /** A public message to everyone whose AoI holds the sender. */
+  chat: z
+    .object({ text: z.string().max(CHAT_MAX_LENGTH * 4) })
+    .strict()
+    .transform((m) => ({ text: m.text.trim() }))
+    .refine((m) => m.text.length >= 1 && m.text.length <= CHAT_MAX_LENGTH, {
+      message: `text must be 1..${CHAT_MAX_LENGTH} characters`,
+    }),
+  /** User variables to set (a string) or delete (null). */
+  vars: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(VAR_LIMITS.maxKeyLength)
+        .regex(/^[A-Za-z0-9_.-]+$/, "keys are letters, digits, _ . -")
+        .refine((k) => !FORBIDDEN_KEYS.has(k), "reserved key"),
+      z.string().max(VAR_LIMITS.maxValueLength).nullable(),
+    )
+    .refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= VAR_LIMITS.maxKeys, {
+      message: `1..${VAR_LIMITS.maxKeys} variables per message`,
+    }),
+} as const;
+
+export type PositionMessage = z.output<typeof clientMessages.position>;
+export type InputMessage = z.output<typeof clientMessages.input>;
+export type ChatMessage = z.output<typeof clientMessages.chat>;
+export type VarsMessage = z.output<typeof clientMessages.vars>;
+
+/** Server -> client `chat` payload. */
+export interface ChatBroadcast {
+  from: string;
+  name: string;
+  text: string;
+}
+
+/** Join options a client may pass. `world` selects the room. */
+export const joinOptionsSchema = z.object({
+  world: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, "world names are letters, digits, _ and -")
+    .default("default"),
+  name: z.string().max(NAME_MAX_LENGTH * 4).optional(),
+});
+
+export const DEFAULT_WORLD = "default";
+
+/** A zod error as one readable line. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}

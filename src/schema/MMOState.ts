@@ -1,0 +1,19 @@
+import { MapSchema, Schema, type, view } from "@colyseus/schema";
+import { Item } from "./Item";
+import { Player } from "./Player";
+import { Vec3State } from "./Vec3State";
+
+/**
+ * The room's state. `players` and `items` are filtered: each client receives only the
+ * entries its StateView holds (its AoI). The rest is visible to everyone.
+ */
+export class MMOState extends Schema {
+  @view() @type({ map: Player }) players = new MapSchema<Player>();
+  @view() @type({ map: Item }) items = new MapSchema<Item>();
+  /** Users in the room, limbo included (SmartFoxServer's USER_COUNT_CHANGE). */
+  @type("uint32") userCount = 0;
+  /** AoI half-extents, so clients can size their view. */
+  @type(Vec3State) aoi = new Vec3State();
+  @type(Vec3State) lowerMapLimit = new Vec3State();
+  @type(Vec3State) higherMapLimit = new Vec3State();
+}
