@@ -169,11 +169,15 @@ export class MMORoom extends Room<{ state: MMOState }> {
 
   override async onDrop(client: Client, code?: number): Promise<void> {
     const session = this.sessions.get(client.sessionId);
-    if (!session || session.kicked || code === CloseCode.WITH_ERROR || this.settings.reconnectSeconds <= 0) return;
+    const refused = code === CloseCode.WITH_ERROR || code === CloseCode.SERVER_SHUTDOWN;
+    if (!session || session.kicked || refused || this.settings.reconnectSeconds <= 0) return;
     // The player stays in the world (and in others' views) while its client may come back.
     this.moving.delete(session);
     session.keys = { up: false, down: false, left: false, right: false };
-    session.reconnection = this.allowReconnection(client, this.settings.reconnectSeconds);
+    const reconnection = this.allowReconnection(client, this.settings.reconnectSeconds);
+    // Refused while the room is disposing; Colyseus then calls onLeave, which cleans up.
+    reconnection.catch(() => {});
+    session.reconnection = reconnection;
   }
 
   override onReconnect(client: Client): void {

@@ -1,0 +1,1 @@
+export { joinWorld, onProximityUpdate, type Entered, type EntryPoint, type JoinWorldOptions, type ProximityUpdate } from "./proximity";

@@ -1,0 +1,93 @@
+import { Callbacks, type Client, type Room } from "@colyseus/sdk";
+import type { Item, MMOState, Player } from "../schema";
+
+/** A point in the world. */
+export interface EntryPoint {
+  x: number;
+  y: number;
+  z: number;
+}
+
+/** An entity that entered this client's AoI, with where it was when it entered. */
+export interface Entered<T> {
+  id: string;
+  entity: T;
+  /** SmartFoxServer's `aoiEntryPoint`: the entity's position when it entered the AoI. */
+  entryPoint: EntryPoint;
+}
+
+/** SmartFoxServer's PROXIMITY_LIST_UPDATE, batched once per applied patch. */
+export interface ProximityUpdate {
+  addedUsers: Entered<Player>[];
+  removedUsers: string[];
+  addedItems: Entered<Item>[];
+  removedItems: string[];
+}
+
+export interface JoinWorldOptions {
+  /** The world to join (one room per world). Default "default". */
+  world?: string;
+  /** Display name; the server trims it and limits its length. */
+  name?: string;
+}
+
+/** Joins (or creates) the room of a world. */
+export function joinWorld(client: Client, options: JoinWorldOptions = {}): Promise<Room<MMOState>> {
+  return client.joinOrCreate<MMOState>("mmo", { world: options.world ?? "default", name: options.name });
+}
+
+/**
+ * Calls `listener` once per applied patch in which players or items entered or left this
+ * client's AoI. The client's own player is not reported (as in SmartFoxServer, the proximity
+ * list is the others). Returns a function that stops listening.
+ *
+ * @example
+ * ```typescript
+ * onProximityUpdate(room, ({ addedUsers, removedUsers }) => {
+ *   for (const u of addedUsers) spawnSprite(u.id, u.entryPoint);
+ *   for (const id of removedUsers) destroySprite(id);
+ * });
+ * ```
+ */
+export function onProximityUpdate(room: Room<MMOState>, listener: (update: ProximityUpdate) => void): () => void {
+  const callbacks = Callbacks.get(room);
+  let pending = emptyUpdate();
+  const entryOf = (e: EntryPoint): EntryPoint => ({ x: e.x, y: e.y, z: e.z });
+  const unbind = [
+    callbacks.onAdd("players", (player: Player, id: string) => {
+      if (id !== room.sessionId) pending.addedUsers.push({ id, entity: player, entryPoint: entryOf(player) });
+    }),
+    callbacks.onRemove("players", (_player: Player, id: string) => {
+      if (id !== room.sessionId) removeOrCancel(pending.addedUsers, pending.removedUsers, id);
+    }),
+    callbacks.onAdd("items", (item: Item, id: string) => {
+      pending.addedItems.push({ id, entity: item, entryPoint: entryOf(item) });
+    }),
+    callbacks.onRemove("items", (_item: Item, id: string) => {
+      removeOrCancel(pending.addedItems, pending.removedItems, id);
+    }),
+  ];
+  const flush = () => {
+    const u = pending;
+    if (u.addedUsers.length || u.removedUsers.length || u.addedItems.length || u.removedItems.length) {
+      pending = emptyUpdate();
+      listener(u);
+    }
+  };
+  room.onStateChange(flush);
+  return () => {
+    for (const off of unbind) off();
+    room.onStateChange.remove(flush);
+  };
+}
+
+/** An entity that entered and left within one patch is reported as neither. */
+function removeOrCancel<T>(added: Entered<T>[], removed: string[], id: string): void {
+  const i = added.findIndex((a) => a.id === id);
+  if (i >= 0) added.splice(i, 1);
+  else removed.push(id);
+}
+
+function emptyUpdate(): ProximityUpdate {
+  return { addedUsers: [], removedUsers: [], addedItems: [], removedItems: [] };
+}

@@ -1,0 +1,62 @@
+import { defineRoom } from "@colyseus/core";
+import { type ColyseusTestServer, boot } from "@colyseus/testing";
+import config from "@colyseus/tools";
+import type { Room as SDKRoom } from "@colyseus/sdk";
+import { MMORoom } from "../../src/rooms/MMORoom";
+import { type MMOSettingsInput, resolveSettings } from "../../src/rooms/settings";
+import type { MMOState } from "../../src/schema";
+
+/** Boots a server with one `mmo` room type using `settings` (no env overrides). */
+export async function bootMMO(settings: MMOSettingsInput, roomClass: typeof MMORoom = MMORoom): Promise<ColyseusTestServer> {
+  const app = config({
+    displayLogs: false,
+    rooms: { mmo: defineRoom(roomClass, { settings: resolveSettings(settings, {}) }).filterBy(["world"]) },
+  });
+  return boot(app);
+}
+
+/** Resolves when `predicate` holds, polling; rejects after `ms` with `what` in the message. */
+export async function until(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The next message of `type` on a client, or a rejection after `ms`. */
+export function nextMessage<T = unknown>(room: SDKRoom, type: string, ms = 3000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no "${type}" message within ${ms} ms`));
+    }, ms);
+    const off = room.onMessage(type, (message: T) => {
+      clearTimeout(timer);
+      off();
+      resolve(message);
+    });
+  });
+}
+
+/** Waits for `n` patches on a client, each with a timeout (the SDK's has none). */
+export async function patches(room: SDKRoom<MMOState>, n = 1, ms = 3000): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no patch within ${ms} ms`)), ms);
+      const done = () => {
+        clearTimeout(timer);
+        room.onStateChange.remove(done);
+        resolve();
+      };
+      room.onStateChange(done);
+    });
+  }
+}
+
+/** Ids in a decoded map, sorted. */
+export function ids(map: { keys(): IterableIterator<string> } | undefined): string[] {
+  return map ? [...map.keys()].sort() : [];
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
