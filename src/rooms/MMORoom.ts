@@ -142,7 +142,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
       applyVars(vs, vars);
     });
     this.onMessage("*", (client: Client, type: string | number) => {
-      this.sendError(client, MMOErrorCode.BAD_REQUEST, "unknown message type", String(type).slice(0, 64));
+      this.sendError(client, MMOErrorCode.BAD_REQUEST, "unknown message type", String(type ?? "").slice(0, 64));
     });
 
     this.setTimestep((dt) => this.stepMovement(dt), s.patchRate);

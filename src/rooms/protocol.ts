@@ -52,7 +52,8 @@ export const clientMessages = {
         .string()
         .min(1)
         .max(VAR_LIMITS.maxKeyLength)
-        .regex(/^[A-Za-z0-9_.-]+$/, "keys are letters, digits, _ . -")
+        // A leading letter or digit also keeps out "__proto__" (which msgpack decoding renames).
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "keys start with a letter or digit, then letters, digits, _ . -")
         .refine((k) => !FORBIDDEN_KEYS.has(k), "reserved key"),
       z.string().max(VAR_LIMITS.maxValueLength).nullable(),
     )
