@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { SETTINGS_ENV_VARS, resolveSettings } from "../src/rooms/settings";
+import { stepPosition } from "../src/rooms/movement";
+
+describe("resolveSettings", () => {
+  it("defaults match SmartFoxServer where it has one", () => {
+    const s = resolveSettings({}, {});
+    expect(s.userMaxLimboSeconds).toBe(50);
+    expect(s.proximityUpdateMillis).toBe(250);
+    expect(s.maxUsers).toBe(5000);
+    expect(s.patchRate).toBe(50);
+    expect(s.reconnectSeconds).toBe(20);
+  });
+
+  it("environment variables override the config", () => {
+    const s = resolveSettings(
+      { aoi: { x: 10, y: 10, z: 0 }, maxUsers: 10 },
+      {
+        MMO_AOI: "100,80",
+        MMO_AOI_LEAVE_MARGIN: "0",
+        MMO_MAP_LOWER: "-500,-500,-10",
+        MMO_MAP_HIGHER: "500,500,10",
+        MMO_USER_MAX_LIMBO_SECONDS: "20",
+        MMO_PROXIMITY_UPDATE_MILLIS: "100",
+        MMO_MAX_USERS: "200",
+        MMO_PATCH_RATE: "33",
+        MMO_MAX_MESSAGES_PER_SECOND: "30",
+        MMO_SPEED: "120",
+        MMO_RECONNECT_SECONDS: "5",
+      },
+    );
+    expect(s).toEqual({
+      aoi: { x: 100, y: 80, z: 0 },
+      aoiLeaveMargin: 0,
+      mapLimits: { lower: { x: -500, y: -500, z: -10 }, higher: { x: 500, y: 500, z: 10 } },
+      userMaxLimboSeconds: 20,
+      proximityUpdateMillis: 100,
+      maxUsers: 200,
+      patchRate: 33,
+      maxMessagesPerSecond: 30,
+      speed: 120,
+      reconnectSeconds: 5,
+    });
+    expect(SETTINGS_ENV_VARS).toHaveLength(11);
+  });
+
+  it("refuses bad values with a readable error", () => {
+    expect(() => resolveSettings({}, { MMO_AOI: "wide" })).toThrow(/MMO_AOI/);
+    expect(() => resolveSettings({}, { MMO_MAX_USERS: "" })).toThrow(/MMO_MAX_USERS/);
+    expect(() => resolveSettings({}, { MMO_PATCH_RATE: "0" })).toThrow(/patchRate/);
+    expect(() => resolveSettings({ aoi: { x: -1, y: 1, z: 0 } }, {})).toThrow(/aoi/);
+    expect(() => resolveSettings({}, { MMO_MAP_LOWER: "10,10", MMO_MAP_HIGHER: "0,0" })).toThrow(/lower must be <=/);
+    expect(() => resolveSettings({ unknown: 1 } as never, {})).toThrow(/unknown/i);
+  });
+});
+
+describe("stepPosition", () => {
+  const lower = { x: 0, y: 0, z: 0 };
+  const higher = { x: 100, y: 100, z: 0 };
+  it("moves at speed, the same on diagonals, and clamps to the map", () => {
+    const p = { x: 50, y: 50, z: 0 };
+    expect(stepPosition(p, { up: false, down: false, left: false, right: true }, 100, 100, lower, higher)).toEqual({ x: 60, y: 50, z: 0 });
+    const d = stepPosition(p, { up: true, down: false, left: true, right: false }, 100, 100, lower, higher);
+    expect(Math.hypot(d.x - 50, d.y - 50)).toBeCloseTo(10);
+    expect(stepPosition(p, { up: false, down: true, left: false, right: false }, 1000, 1000, lower, higher).y).toBe(100);
+    expect(stepPosition(p, { up: true, down: true, left: true, right: true }, 100, 100, lower, higher)).toEqual(p);
+  });
+});
