@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Interest, InterestManager, SpatialGrid, cellSizeForAoi, growVec, insideBox, type Vec3 } from "../src/aoi";
+import { rng } from "./helpers/rng";
 
-/** A small seeded PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface E {
   id: number;

@@ -6,6 +6,7 @@ import type { MMORoom } from "../src/rooms/MMORoom";
 import type { MMOState } from "../src/schema";
 import { type ProximityUpdate, joinWorld, onProximityUpdate } from "../src/sdk";
 import { bootMMO, ids, sleep, until } from "./helpers/server";
+import { rng } from "./helpers/rng";
 
 // Proximity updates are driven by hand (room.updateProximity()) so the expected sets are exact.
 const AOI = { x: 300, y: 200, z: 0 };
@@ -21,16 +22,6 @@ afterAll(async () => {
   await colyseus.shutdown();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 

@@ -1,11 +1,9 @@
 import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MMORoom } from "../src/rooms/MMORoom";
 import type { ChatBroadcast, MMOError } from "../src/rooms/protocol";
-import type { MMOState } from "../src/schema";
 import { joinWorld } from "../src/sdk";
-import { bootMMO, ids, nextMessage, sleep, until } from "./helpers/server";
+import { bootMMO, ids, nextMessage, sleep, until, placeAt, roomOf } from "./helpers/server";
 
 const MAP = { lower: { x: 0, y: 0, z: 0 }, higher: { x: 2000, y: 2000, z: 0 } };
 
@@ -26,12 +24,9 @@ afterAll(async () => {
 });
 
 const join = (world: string, name?: string) => joinWorld(colyseus.sdk, { world, name });
-const serverRoom = (c: SDKRoom) => colyseus.getRoomById(c.roomId) as unknown as MMORoom;
+const serverRoom = (c: SDKRoom) => roomOf(colyseus, c);
+const place = (c: SDKRoom, x: number, y: number) => placeAt(colyseus, c, x, y);
 
-async function place(c: SDKRoom<MMOState>, x: number, y: number): Promise<void> {
-  c.send("position", { x, y });
-  await until(() => serverRoom(c).state.players.get(c.sessionId)?.x === x && serverRoom(c).state.players.get(c.sessionId)?.y === y, `placed at ${x},${y}`);
-}
 
 /** Collects every message of `type` a client receives. */
 function collect<T>(c: SDKRoom, type: string): T[] {

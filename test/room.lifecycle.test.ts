@@ -1,10 +1,9 @@
 import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MMORoom } from "../src/rooms/MMORoom";
 import type { MMOState } from "../src/schema";
 import { joinWorld } from "../src/sdk";
-import { bootMMO, ids, sleep, until } from "./helpers/server";
+import { bootMMO, ids, sleep, until, placeAt, roomOf } from "./helpers/server";
 
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {
@@ -15,7 +14,8 @@ afterAll(async () => {
 });
 
 const join = (world: string, name?: string) => joinWorld(colyseus.sdk, { world, name });
-const serverRoom = (c: SDKRoom) => colyseus.getRoomById(c.roomId) as unknown as MMORoom;
+const serverRoom = (c: SDKRoom) => roomOf(colyseus, c);
+const place = (c: SDKRoom, x: number, y: number) => placeAt(colyseus, c, x, y);
 
 /** Cuts a client's socket from the server side, as a network failure would (the client sees 1006). */
 function dropConnection(c: SDKRoom): void {
@@ -23,10 +23,6 @@ function dropConnection(c: SDKRoom): void {
   (client!.ref as unknown as { terminate(): void }).terminate();
 }
 
-async function place(c: SDKRoom<MMOState>, x: number, y: number): Promise<void> {
-  c.send("position", { x, y });
-  await until(() => serverRoom(c).state.players.get(c.sessionId)?.x === x, `placed at ${x},${y}`);
-}
 
 describe("worlds", () => {
   it("one room per world; no world means the default world", async () => {

@@ -1,3 +1,4 @@
+export { Entity } from "./Entity";
 export { Item } from "./Item";
 export { MMOState } from "./MMOState";
 export { Player } from "./Player";

@@ -60,3 +60,15 @@ export function ids(map: { keys(): IterableIterator<string> } | undefined): stri
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The server-side room instance a client is in. */
+export function roomOf(colyseus: ColyseusTestServer, c: SDKRoom): MMORoom {
+  return colyseus.getRoomById(c.roomId) as unknown as MMORoom;
+}
+
+/** Sends a position and waits until the server has applied it. */
+export async function placeAt(colyseus: ColyseusTestServer, c: SDKRoom, x: number, y: number): Promise<void> {
+  c.send("position", { x, y });
+  const server = () => roomOf(colyseus, c).state.players.get(c.sessionId);
+  await until(() => server()?.x === x && server()?.y === y, `placed at ${x},${y}`);
+}
