@@ -2,8 +2,10 @@ import { basicAuth, defineRoom, logger } from "@colyseus/core";
 import { monitor } from "@colyseus/monitor";
 import { playground } from "@colyseus/playground";
 import config from "@colyseus/tools";
+import express from "express";
+import { fileURLToPath } from "node:url";
+import { ArenaRoom, type ArenaRoomOptions } from "./src/game/ArenaRoom";
 import { monitorCredentials } from "./src/monitorAuth";
-import { MMORoom } from "./src/rooms/MMORoom";
 import { type MMOSettingsInput, resolveSettings } from "./src/rooms/settings";
 
 /**
@@ -23,12 +25,21 @@ export const mmoSettings: MMOSettingsInput = {
   reconnectSeconds: 20,
 };
 
+/** The demo game (gems and wandering NPCs); GAME_GEMS and GAME_NPCS override the counts. */
+export const gameSettings: ArenaRoomOptions["game"] = {
+  gems: envInt("GAME_GEMS") ?? 300,
+  npcs: envInt("GAME_NPCS") ?? 60,
+};
+
 export const monitorAuth = monitorCredentials();
+
+/** The built browser client (`npm start` builds it when its sources are newer). */
+export const clientDist = fileURLToPath(new URL("./client/dist", import.meta.url));
 
 export default config({
   rooms: {
     // One room per world: `joinOrCreate("mmo", { world: "forest" })`.
-    mmo: defineRoom(MMORoom, { settings: resolveSettings(mmoSettings) }).filterBy(["world"]),
+    mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings }).filterBy(["world"]),
   },
   initializeExpress: (app) => {
     app.get("/healthz", (_req, res) => {
@@ -38,6 +49,7 @@ export default config({
     if (process.env.NODE_ENV !== "production") {
       app.use("/playground", playground());
     }
+    app.use(express.static(clientDist));
   },
   beforeListen: () => {
     if (monitorAuth.generated) {
@@ -45,3 +57,11 @@ export default config({
     }
   },
 });
+
+function envInt(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number >= 0, got "${value}"`);
+  return n;
+}

@@ -73,6 +73,24 @@ describe("limbo", () => {
   });
 });
 
+describe("spawn", () => {
+  it("lets the server pick a free entry point, once, out of limbo", async () => {
+    const a = await join("spawn", "A");
+    a.send("spawn");
+    await until(() => a.state.players?.has(a.sessionId) === true, "spawned");
+    const room = serverRoom(a);
+    const p = room.state.players.get(a.sessionId)!;
+    expect(room.isInsideMap(p)).toBe(true);
+    const err = nextMessage<MMOError>(a, "error");
+    a.send("spawn", {});
+    expect(await err).toMatchObject({ code: "BAD_REQUEST", request: "spawn", message: "already positioned" });
+    const bad = nextMessage<MMOError>(a, "error");
+    a.send("spawn", { x: 1 });
+    expect(await bad).toMatchObject({ code: "BAD_REQUEST", request: "spawn" });
+    await a.leave();
+  });
+});
+
 describe("map limits and movement", () => {
   it("refuses a position outside the map and keeps the old one", async () => {
     const a = await join("limits", "A");

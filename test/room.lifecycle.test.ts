@@ -7,7 +7,7 @@ import { bootMMO, ids, sleep, until, placeAt, roomOf } from "./helpers/server";
 
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {
-  colyseus = await bootMMO({ proximityUpdateMillis: 50, reconnectSeconds: 1.5 });
+  colyseus = await bootMMO({ proximityUpdateMillis: 50, reconnectSeconds: 1.5, maxUsers: 3 });
 });
 afterAll(async () => {
   await colyseus.shutdown();
@@ -49,6 +49,17 @@ describe("worlds", () => {
     const long = await join("names", `  ${"n".repeat(40)}\u0000  `);
     expect(serverRoom(long).state.players.get(long.sessionId)?.name).toBe("n".repeat(24));
     await long.leave();
+  });
+});
+
+describe("a full world", () => {
+  it("refuses a user over maxUsers with a clear error, and never opens a second room for the world", async () => {
+    const users = [await join("full"), await join("full"), await join("full")];
+    await expect(join("full")).rejects.toThrow(/world "full" is full \(3 users\)/);
+    await users[0].leave();
+    const late = await join("full");
+    expect(late.roomId).toBe(users[1].roomId);
+    await Promise.all([...users.slice(1), late].map((c) => c.leave()));
   });
 });
 

@@ -6,6 +6,7 @@ import { Item, MMOState, Player, Vec3State } from "../schema";
 import { type KeyState, anyKeyHeld, stepPosition } from "./movement";
 import {
   CLOSE_LIMBO_TIMEOUT,
+  WORLD_FULL,
   type ChatBroadcast,
   DEFAULT_WORLD,
   MMOErrorCode,
@@ -81,6 +82,8 @@ export class MMORoom extends Room<{ state: MMOState }> {
   protected aoi!: InterestManager<Player, Item>;
   /** Every user in the room by sessionId, limbo and dropped ones included. */
   protected readonly sessions = new Map<string, MMOSession>();
+  /** User variables only the server may set (e.g. a score); a client's `vars` naming one is refused. */
+  protected readonly serverUserVars = new Set<string>();
   private readonly moving = new Set<MMOSession>();
   private readonly hiddenVars = new Map<string, Map<string, unknown>>();
   private nextItemId = 1;
@@ -102,7 +105,8 @@ export class MMORoom extends Room<{ state: MMOState }> {
     this.settings = resolveSettings(options.settings ?? {}, {});
     this.world = joinOptionsSchema.shape.world.parse(options.world);
     const s = this.settings;
-    this.maxClients = s.maxUsers;
+    // Not maxClients: a full (locked) room would make matchmaking open a second room for the
+    // same world. onJoin refuses the user over maxUsers instead.
     this.patchRate = s.patchRate;
     this.maxMessagesPerSecond = s.maxMessagesPerSecond;
     this.aoi = new InterestManager<Player, Item>(s.aoi, s.aoiLeaveMargin);
@@ -132,7 +136,15 @@ export class MMORoom extends Room<{ state: MMOState }> {
       const message: ChatBroadcast = { from: session.player.id, name: session.player.name, text };
       this.sendToProximity(session.player, "chat", message);
     });
+    this.onValidMessage("spawn", clientMessages.spawn, (client, _msg, session) => {
+      if (!session.inLimbo) return this.sendError(client, MMOErrorCode.BAD_REQUEST, "already positioned", "spawn");
+      this.setUserPosition(client, this.findFreePosition());
+    });
     this.onValidMessage("vars", clientMessages.vars, (client, vars, session) => {
+      const readOnly = Object.keys(vars).filter((k) => this.serverUserVars.has(k));
+      if (readOnly.length) {
+        return this.sendError(client, MMOErrorCode.BAD_REQUEST, `read-only variable: ${readOnly.join(", ")}`, "vars");
+      }
       const vs = session.player.vars;
       const added = Object.keys(vars).filter((k) => vars[k] !== null && !vs.has(k)).length;
       const removed = Object.keys(vars).filter((k) => vars[k] === null && vs.has(k)).length;
@@ -151,6 +163,9 @@ export class MMORoom extends Room<{ state: MMOState }> {
   override onJoin(client: Client, options: Record<string, unknown> = {}): void {
     const parsed = joinOptionsSchema.safeParse(options);
     if (!parsed.success) throw new ServerError(400, `bad join options: ${describeIssues(parsed.error)}`);
+    if (this.sessions.size >= this.settings.maxUsers) {
+      throw new ServerError(WORLD_FULL, `world "${this.world}" is full (${this.settings.maxUsers} users)`);
+    }
     const player = new Player().assign({ id: client.sessionId, name: this.cleanName(parsed.data.name, client.sessionId) });
     // In the state from the start (a view can only add what the state holds), but in no view until positioned.
     this.state.players.set(client.sessionId, player);
@@ -280,6 +295,22 @@ export class MMORoom extends Room<{ state: MMOState }> {
     it.y = p.y;
     it.z = p.z;
     this.aoi.placeItem(it, p);
+  }
+
+  /**
+   * Sets (string) or deletes (null) a user's variables from the server, read-only ones
+   * included. They reach the clients that see the player.
+   *
+   * @example
+   * ```typescript
+   * this.serverUserVars.add("score");
+   * this.setUserVariables(client, { score: "10" });
+   * ```
+   */
+  setUserVariables(client: Client | string, vars: PublicVars): void {
+    const session = this.getSession(client);
+    if (!session) throw new Error(`no user ${typeof client === "string" ? client : client.sessionId} in this room`);
+    applyVars(session.player.vars, vars);
   }
 
   /** Sets (string) or deletes (null) an item's public variables. */

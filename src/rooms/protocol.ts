@@ -13,6 +13,9 @@ export const MMOErrorCode = {
 } as const;
 export type MMOErrorCode = (typeof MMOErrorCode)[keyof typeof MMOErrorCode];
 
+/** Join error code (the matchmaking error's `code`) when a world already holds `maxUsers`. */
+export const WORLD_FULL = 4503;
+
 /** Close code for a user kicked out of limbo. */
 export const CLOSE_LIMBO_TIMEOUT = 4100;
 
@@ -35,6 +38,8 @@ const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 export const clientMessages = {
   /** SetUserPosition. The first one takes the user out of limbo. */
   position: z.object({ x: coordinate, y: coordinate, z: coordinate.optional() }).strict(),
+  /** Asks the server to pick a free entry point; only while in limbo. */
+  spawn: z.union([z.undefined(), z.null(), z.object({}).strict()]),
   /** Key states; the server moves the player while a key is held. */
   input: z.object({ up: z.boolean(), down: z.boolean(), left: z.boolean(), right: z.boolean() }).strict(),
   /** A public message to everyone whose AoI holds the sender. */

@@ -1,0 +1,82 @@
+import type { Client } from "@colyseus/core";
+import { z } from "zod";
+import type { Vec3 } from "../aoi";
+import { MMORoom, type MMORoomOptions, type MMOSession } from "../rooms/MMORoom";
+import type { Item } from "../schema";
+import { nearbyTarget, stepToward } from "./wander";
+
+/** The demo game's own settings. */
+export const arenaGameSchema = z
+  .object({
+    /** Gems on the map at any time; a collected gem respawns elsewhere. */
+    gems: z.number().int().min(0).max(100_000).default(300),
+    /** Wandering NPCs (server-driven items). */
+    npcs: z.number().int().min(0).max(100_000).default(60),
+    /** A gem is collected when a player is within this distance on x and y. */
+    pickupRadius: z.number().positive().default(28),
+    /** NPC speed, units per second. */
+    npcSpeed: z.number().positive().default(90),
+    /** How far an NPC wanders from where it is. */
+    npcRange: z.number().positive().default(400),
+  })
+  .strict();
+export type ArenaGameSettings = z.output<typeof arenaGameSchema>;
+
+export interface ArenaRoomOptions extends MMORoomOptions {
+  game?: z.input<typeof arenaGameSchema>;
+}
+
+const NPC_TICK_MS = 100;
+
+/**
+ * The demo game on top of MMORoom: gems spread over the map that players collect by walking
+ * over them (score in the player's read-only `score` variable, the gem respawns elsewhere),
+ * and NPCs that wander on their own. Enough traffic to make the AoI visible.
+ */
+export class ArenaRoom extends MMORoom {
+  game!: ArenaGameSettings;
+  private readonly npcTargets = new Map<Item, Vec3>();
+
+  override onCreate(options: ArenaRoomOptions = {}): void {
+    super.onCreate(options);
+    this.game = arenaGameSchema.parse(options.game ?? {});
+    this.serverUserVars.add("score");
+    for (let i = 0; i < this.game.gems; i++) this.spawnGem();
+    const { lower, higher } = this.settings.mapLimits;
+    for (let i = 0; i < this.game.npcs; i++) {
+      const npc = this.addItem("npc", this.findFreePosition(48), { name: `npc-${i + 1}` });
+      this.npcTargets.set(npc, nearbyTarget(npc, this.game.npcRange, lower, higher));
+    }
+    this.clock.setInterval(() => this.wander(NPC_TICK_MS), NPC_TICK_MS);
+  }
+
+  override onJoin(client: Client, options?: Record<string, unknown>): void {
+    super.onJoin(client, options);
+    this.setUserVariables(client, { score: "0" });
+  }
+
+  protected override onPlayerMove(session: MMOSession): void {
+    const r = this.game.pickupRadius;
+    for (const item of this.getProximityItems(session.player, { x: r, y: r, z: r })) {
+      if (item.kind !== "gem") continue;
+      this.removeItem(item);
+      const score = Number(session.player.vars.get("score") ?? "0") + Number(item.vars.get("value") ?? "1");
+      this.setUserVariables(session.client, { score: String(score) });
+      this.spawnGem();
+    }
+  }
+
+  private spawnGem(): Item {
+    return this.addItem("gem", this.findFreePosition(48), { value: "1" });
+  }
+
+  private wander(dtMs: number): void {
+    const { lower, higher } = this.settings.mapLimits;
+    const step = (this.game.npcSpeed * dtMs) / 1000;
+    for (const [npc, target] of this.npcTargets) {
+      const { position, arrived } = stepToward(npc, target, step);
+      this.setItemPosition(npc, position);
+      if (arrived) this.npcTargets.set(npc, nearbyTarget(position, this.game.npcRange, lower, higher));
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { ColyseusTestServer } from "@colyseus/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineRoom } from "@colyseus/core";
+import { boot } from "@colyseus/testing";
+import config from "@colyseus/tools";
+import { ArenaRoom } from "../src/game/ArenaRoom";
+import { nearbyTarget, stepToward } from "../src/game/wander";
+import { resolveSettings } from "../src/rooms/settings";
+import type { MMOError } from "../src/rooms/protocol";
+import { joinWorld } from "../src/sdk";
+import { nextMessage, placeAt, roomOf, sleep, until } from "./helpers/server";
+
+let colyseus: ColyseusTestServer;
+beforeAll(async () => {
+  const app = config({
+    displayLogs: false,
+    rooms: {
+      mmo: defineRoom(ArenaRoom, {
+        settings: resolveSettings({ proximityUpdateMillis: 50, mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 3000, y: 3000, z: 0 } } }, {}),
+        game: { gems: 40, npcs: 10 },
+      }).filterBy(["world"]),
+    },
+  });
+  colyseus = await boot(app);
+});
+afterAll(async () => {
+  await colyseus.shutdown();
+});
+
+describe("the demo game", () => {
+  it("spreads gems and NPCs; a player walking over a gem collects it, scores, and the gem respawns", async () => {
+    const a = await joinWorld(colyseus.sdk, { world: "arena", name: "A" });
+    const room = roomOf(colyseus, a) as unknown as ArenaRoom;
+    const kinds = () => [...room.state.items.values()].map((i) => i.kind);
+    expect(kinds().filter((k) => k === "gem")).toHaveLength(40);
+    expect(kinds().filter((k) => k === "npc")).toHaveLength(10);
+
+    // Clear a corridor, then put a gem on it.
+    await placeAt(colyseus, a, 100, 1500);
+    for (const item of room.getProximityItems({ x: 300, y: 1500, z: 0 }, { x: 250, y: 60, z: 0 })) room.removeItem(item);
+    const gem = room.addItem("gem", { x: 300, y: 1500 }, { value: "1" });
+    await until(() => a.state.items?.has(gem.id) === true, "A sees the gem");
+    expect(a.state.players?.get(a.sessionId)?.vars.get("score")).toBe("0");
+    const gemsBefore = kinds().filter((k) => k === "gem").length;
+
+    a.send("input", { up: false, down: false, left: false, right: true });
+    await until(() => !room.state.items.has(gem.id), "gem collected", 5000);
+    a.send("input", { up: false, down: false, left: false, right: false });
+    await until(() => a.state.players?.get(a.sessionId)?.vars.get("score") === "1", "score 1 on the client");
+    expect(a.state.items?.has(gem.id)).toBe(false);
+    expect(kinds().filter((k) => k === "gem")).toHaveLength(gemsBefore); // respawned elsewhere
+    await a.leave();
+  });
+
+  it("the score is read-only for clients", async () => {
+    const a = await joinWorld(colyseus.sdk, { world: "arena2" });
+    await placeAt(colyseus, a, 100, 100);
+    const err = nextMessage<MMOError>(a, "error");
+    a.send("vars", { score: "9999", hat: "blue" });
+    expect(await err).toMatchObject({ code: "BAD_REQUEST", message: "read-only variable: score" });
+    const p = roomOf(colyseus, a).state.players.get(a.sessionId)!;
+    expect(p.vars.get("score")).toBe("0");
+    expect(p.vars.has("hat")).toBe(false);
+    await a.leave();
+  });
+
+  it("NPCs wander on their own and stay on the map", async () => {
+    const a = await joinWorld(colyseus.sdk, { world: "arena3" });
+    const room = roomOf(colyseus, a);
+    const npcs = () => [...room.state.items.values()].filter((i) => i.kind === "npc").map((n) => ({ x: n.x, y: n.y }));
+    const before = npcs();
+    await sleep(400);
+    const after = npcs();
+    expect(after.filter((p, i) => p.x !== before[i].x || p.y !== before[i].y).length).toBeGreaterThan(5);
+    for (const p of after) expect(room.isInsideMap({ ...p, z: 0 })).toBe(true);
+    await a.leave();
+  });
+});
+
+describe("wander helpers", () => {
+  it("steps toward a target without overshooting", () => {
+    expect(stepToward({ x: 0, y: 0, z: 0 }, { x: 10, y: 0, z: 0 }, 4)).toEqual({ position: { x: 4, y: 0, z: 0 }, arrived: false });
+    expect(stepToward({ x: 8, y: 0, z: 0 }, { x: 10, y: 0, z: 0 }, 4)).toEqual({ position: { x: 10, y: 0, z: 0 }, arrived: true });
+    const t = nearbyTarget({ x: 0, y: 0, z: 0 }, 100, { x: 0, y: 0, z: 0 }, { x: 50, y: 50, z: 0 }, () => 0);
+    expect(t).toEqual({ x: 0, y: 0, z: 0 });
+  });
+});
