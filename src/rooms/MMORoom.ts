@@ -115,6 +115,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
     state.aoi = Vec3State.of(s.aoi);
     state.lowerMapLimit = Vec3State.of(s.mapLimits.lower);
     state.higherMapLimit = Vec3State.of(s.mapLimits.higher);
+    state.speed = s.speed;
     this.state = state;
     void this.setMetadata({ world: this.world });
 

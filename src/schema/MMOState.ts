@@ -16,4 +16,6 @@ export class MMOState extends Schema {
   @type(Vec3State) aoi = new Vec3State();
   @type(Vec3State) lowerMapLimit = new Vec3State();
   @type(Vec3State) higherMapLimit = new Vec3State();
+  /** Units per second a held key moves a player, so clients can predict their own movement. */
+  @type("number") speed = 0;
 }

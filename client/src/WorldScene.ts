@@ -1,0 +1,273 @@
+import type { Room } from "@colyseus/sdk";
+import Phaser from "phaser";
+import type { KeyState } from "../../src/rooms/movement";
+import type { Entity, MMOState } from "../../src/schema";
+import { type ProximityUpdate, onProximityUpdate } from "../../src/sdk";
+import { Interpolator } from "./Interpolator";
+import { OwnPlayer } from "./OwnPlayer";
+import { colorFor, makeTextures } from "./textures";
+
+/** One drawn remote entity: a player, a gem or an NPC. */
+interface EntityView {
+  id: string;
+  collection: "players" | "items";
+  kind: string;
+  body: Phaser.GameObjects.Image;
+  label?: Phaser.GameObjects.Text;
+  interp: Interpolator;
+}
+
+const NO_KEYS: KeyState = { up: false, down: false, left: false, right: false };
+const BUBBLE_MS = 4000;
+/** Click-to-move stops this close to the target. */
+const ARRIVE_DISTANCE = 6;
+
+/**
+ * The world: draws what the room's state holds (which is exactly this client's AoI),
+ * predicts the own player, interpolates the others, and turns keys and clicks into
+ * `input` key states (sent on change only).
+ */
+export class WorldScene extends Phaser.Scene {
+  frames = 0;
+  room?: Room<MMOState>;
+  own?: OwnPlayer;
+  private readonly views = new Map<string, EntityView>();
+  private ownBody?: Phaser.GameObjects.Image;
+  private ownRing?: Phaser.GameObjects.Image;
+  private ownLabel?: Phaser.GameObjects.Text;
+  private readonly bubbles = new Map<string, { text: Phaser.GameObjects.Text; until: number }>();
+  private cursors?: Phaser.Types.Input.Keyboard.CursorKeys;
+  private wasd?: Record<"up" | "down" | "left" | "right", Phaser.Input.Keyboard.Key>;
+  private clickTarget?: { x: number; y: number };
+  private sentKeys: KeyState = NO_KEYS;
+  private typing = false;
+  private debugOn = false;
+  private debug?: Phaser.GameObjects.Graphics;
+  private mapDrawn = false;
+  private unsubscribe?: () => void;
+
+  constructor() {
+    super("world");
+  }
+
+  create(): void {
+    makeTextures(this);
+    this.cameras.main.setBackgroundColor("#0b1020");
+    this.debug = this.add.graphics().setDepth(50);
+    const kb = this.input.keyboard!;
+    this.cursors = kb.createCursorKeys();
+    this.wasd = kb.addKeys({ up: "W", down: "S", left: "A", right: "D" }) as EntityViewKeys;
+    kb.on("keydown-F3", () => (this.debugOn = !this.debugOn));
+    this.input.on("pointerdown", (p: Phaser.Input.Pointer) => {
+      if (!this.typing) this.clickTarget = { x: p.worldX, y: p.worldY };
+    });
+    this.game.events.emit("world-ready", this);
+  }
+
+  /** Starts drawing a joined room. */
+  attach(room: Room<MMOState>): void {
+    this.room = room;
+    this.unsubscribe?.();
+    this.unsubscribe = onProximityUpdate(room, (u) => this.applyProximity(u));
+  }
+
+  /** After a reconnection the state is re-sent: drop what is gone, add what is new. */
+  resync(): void {
+    const state = this.room?.state;
+    if (!state) return;
+    for (const [key, view] of this.views) {
+      if (!state[view.collection]?.has(view.id)) this.removeView(key);
+    }
+    const now = this.time.now;
+    state.players?.forEach((p, id) => {
+      if (id !== this.room!.sessionId && !this.views.has(`players:${id}`)) this.addView("players", id, p, p, now);
+    });
+    state.items?.forEach((it, id) => {
+      if (!this.views.has(`items:${id}`)) this.addView("items", id, it, it, now);
+    });
+  }
+
+  /** While the chat input is open, keys type instead of moving. */
+  setTyping(typing: boolean): void {
+    this.typing = typing;
+    this.input.keyboard!.enabled = !typing;
+    if (typing) this.input.keyboard!.resetKeys();
+  }
+
+  showBubble(playerId: string, text: string): void {
+    this.bubbles.get(playerId)?.text.destroy();
+    const bubble = this.add
+      .text(0, 0, text.length > 60 ? `${text.slice(0, 57)}…` : text, {
+        fontFamily: "system-ui, sans-serif",
+        fontSize: "13px",
+        color: "#0b1020",
+        backgroundColor: "#f5f7ff",
+        padding: { x: 6, y: 3 },
+      })
+      .setOrigin(0.5, 1)
+      .setDepth(40);
+    this.bubbles.set(playerId, { text: bubble, until: this.time.now + BUBBLE_MS });
+  }
+
+  /** Entities drawn now (ids), for the test snapshot. */
+  drawn(): Array<{ id: string; kind: string; x: number; y: number }> {
+    return [...this.views.values()].map((v) => ({ id: v.id, kind: v.kind, x: v.body.x, y: v.body.y }));
+  }
+
+  override update(time: number, delta: number): void {
+    this.frames++;
+    const state = this.room?.state;
+    if (!state) return;
+    if (!this.mapDrawn && state.higherMapLimit && state.speed > 0) this.drawMap(state);
+
+    for (const view of this.views.values()) {
+      const entity = state[view.collection]?.get(view.id);
+      if (entity) view.interp.push(time, entity.x, entity.y);
+      const p = view.interp.sample(time);
+      view.body.setPosition(p.x, p.y);
+      view.label?.setPosition(p.x, p.y + 22);
+    }
+    this.updateOwn(state, time, delta);
+    for (const [id, b] of this.bubbles) {
+      const at = id === this.room!.sessionId ? this.ownBody : this.views.get(`players:${id}`)?.body;
+      if (!at || time > b.until) {
+        b.text.destroy();
+        this.bubbles.delete(id);
+      } else {
+        b.text.setPosition(at.x, at.y - 22);
+      }
+    }
+    this.drawDebug(state);
+  }
+
+  private updateOwn(state: MMOState, _time: number, delta: number): void {
+    const me = state.players?.get(this.room!.sessionId);
+    if (!me) return;
+    if (!this.own) this.createOwn(me);
+    const keys = this.currentKeys();
+    this.sendKeys(keys);
+    const moving = keys !== NO_KEYS && (keys.up || keys.down || keys.left || keys.right);
+    this.own!.step(keys, state.speed, delta, state.lowerMapLimit, state.higherMapLimit);
+    this.own!.reconcile(me, moving, delta);
+    this.ownBody!.setPosition(this.own!.x, this.own!.y);
+    this.ownRing!.setPosition(this.own!.x, this.own!.y);
+    this.ownLabel!.setPosition(this.own!.x, this.own!.y + 24).setText(`${me.name} ★${me.vars.get("score") ?? "0"}`);
+  }
+
+  private createOwn(me: Entity & { name: string }): void {
+    this.own = new OwnPlayer(me);
+    this.ownRing = this.add.image(me.x, me.y, "self-ring").setDepth(21);
+    this.ownBody = this.add.image(me.x, me.y, "player").setTint(colorFor(me.id)).setDepth(22);
+    this.ownLabel = this.label(me.x, me.y + 24, me.name).setDepth(23).setColor("#ffffff");
+    this.cameras.main.startFollow(this.ownBody, true, 0.2, 0.2);
+  }
+
+  /** Keys from the keyboard, or steering toward a clicked point. */
+  private currentKeys(): KeyState {
+    if (this.typing) return NO_KEYS;
+    const c = this.cursors!;
+    const w = this.wasd!;
+    const held = {
+      up: c.up.isDown || w.up.isDown,
+      down: c.down.isDown || w.down.isDown,
+      left: c.left.isDown || w.left.isDown,
+      right: c.right.isDown || w.right.isDown,
+    };
+    if (held.up || held.down || held.left || held.right) {
+      this.clickTarget = undefined;
+      return held;
+    }
+    const t = this.clickTarget;
+    if (!t || !this.own) return NO_KEYS;
+    const dx = t.x - this.own.x;
+    const dy = t.y - this.own.y;
+    if (Math.abs(dx) <= ARRIVE_DISTANCE && Math.abs(dy) <= ARRIVE_DISTANCE) {
+      this.clickTarget = undefined;
+      return NO_KEYS;
+    }
+    return { up: dy < -ARRIVE_DISTANCE, down: dy > ARRIVE_DISTANCE, left: dx < -ARRIVE_DISTANCE, right: dx > ARRIVE_DISTANCE };
+  }
+
+  private sendKeys(keys: KeyState): void {
+    const s = this.sentKeys;
+    if (s.up === keys.up && s.down === keys.down && s.left === keys.left && s.right === keys.right) return;
+    this.sentKeys = { ...keys };
+    this.room?.send("input", this.sentKeys);
+  }
+
+  private applyProximity(u: ProximityUpdate): void {
+    const now = this.time.now;
+    for (const id of u.removedUsers) this.removeView(`players:${id}`);
+    for (const id of u.removedItems) this.removeView(`items:${id}`);
+    // Entities appear where they entered the AoI (SmartFoxServer's entry point).
+    for (const a of u.addedUsers) this.addView("players", a.id, a.entity, a.entryPoint, now);
+    for (const a of u.addedItems) this.addView("items", a.id, a.entity, a.entryPoint, now);
+  }
+
+  private addView(
+    collection: "players" | "items",
+    id: string,
+    e: Entity & { name?: string; kind?: string },
+    at: { x: number; y: number },
+    now: number,
+  ): void {
+    const key = `${collection}:${id}`;
+    this.removeView(key);
+    const kind = collection === "players" ? "player" : (e.kind ?? "item");
+    const texture = kind === "player" ? "player" : kind === "gem" ? "gem" : "npc";
+    const body = this.add.image(at.x, at.y, texture).setDepth(kind === "gem" ? 5 : 10);
+    if (kind === "player") body.setTint(colorFor(id));
+    const name = kind === "player" ? e.name : kind === "npc" ? e.vars?.get("name") : undefined;
+    const label = name ? this.label(at.x, at.y + 22, name) : undefined;
+    this.views.set(key, { id, collection, kind, body, label, interp: new Interpolator(at.x, at.y, now) });
+  }
+
+  private removeView(key: string): void {
+    const view = this.views.get(key);
+    if (!view) return;
+    view.body.destroy();
+    view.label?.destroy();
+    this.views.delete(key);
+  }
+
+  private label(x: number, y: number, text: string): Phaser.GameObjects.Text {
+    return this.add
+      .text(x, y, text, { fontFamily: "system-ui, sans-serif", fontSize: "12px", color: "#c9d3f5" })
+      .setOrigin(0.5, 0)
+      .setDepth(30);
+  }
+
+  private drawMap(state: MMOState): void {
+    const lo = state.lowerMapLimit;
+    const hi = state.higherMapLimit;
+    const w = hi.x - lo.x;
+    const h = hi.y - lo.y;
+    const g = this.add.graphics().setDepth(0);
+    g.fillStyle(0x14213d).fillRect(lo.x, lo.y, w, h);
+    g.lineStyle(1, 0x22335e, 1);
+    for (let x = lo.x; x <= hi.x; x += 100) g.lineBetween(x, lo.y, x, hi.y);
+    for (let y = lo.y; y <= hi.y; y += 100) g.lineBetween(lo.x, y, hi.x, y);
+    g.lineStyle(4, 0x5b7bd5, 1).strokeRect(lo.x, lo.y, w, h);
+    this.cameras.main.setBounds(lo.x - 200, lo.y - 200, w + 400, h + 400);
+    this.mapDrawn = true;
+  }
+
+  /** F3: the AoI box around the own player and the server's grid cells (one per AoI half-extent). */
+  private drawDebug(state: MMOState): void {
+    const g = this.debug!;
+    g.clear();
+    if (!this.debugOn || !this.own || !state.aoi) return;
+    const { x, y } = this.own;
+    const a = state.aoi;
+    g.lineStyle(2, 0xff4d6d, 1).strokeRect(x - a.x, y - a.y, a.x * 2, a.y * 2);
+    g.lineStyle(1, 0xff4d6d, 0.35);
+    const cellX = a.x;
+    const cellY = a.y;
+    const x0 = Math.floor((x - 2 * a.x) / cellX) * cellX;
+    const y0 = Math.floor((y - 2 * a.y) / cellY) * cellY;
+    for (let cx = x0; cx <= x + 2 * a.x; cx += cellX) g.lineBetween(cx, y - 2 * a.y, cx, y + 2 * a.y);
+    for (let cy = y0; cy <= y + 2 * a.y; cy += cellY) g.lineBetween(x - 2 * a.x, cy, x + 2 * a.x, cy);
+  }
+}
+
+type EntityViewKeys = Record<"up" | "down" | "left" | "right", Phaser.Input.Keyboard.Key>;

@@ -1,0 +1,104 @@
+import Phaser from "phaser";
+import { Hud } from "./hud";
+import { Net } from "./net";
+import { readParams, serverEndpoint } from "./params";
+import { WorldScene } from "./WorldScene";
+
+const params = readParams();
+const scene = new WorldScene();
+
+const game = new Phaser.Game({
+  type: Phaser.AUTO,
+  parent: "game",
+  backgroundColor: "#0b1020",
+  // A fixed 960x640 view of the world, scaled to the window; the AoI (560x400 half-extents
+  // by default) is slightly larger, so entities enter and leave off-screen.
+  scale: { mode: Phaser.Scale.FIT, autoCenter: Phaser.Scale.CENTER_BOTH, width: 960, height: 640 },
+  scene,
+});
+
+const hud = new Hud(
+  (text) => net.send("chat", { text }),
+  () => {
+    hud.hideOverlay();
+    void net.connect();
+  },
+  (open) => scene.setTyping(open),
+);
+
+let spawned = false;
+const net: Net = new Net(serverEndpoint(), params, {
+  status(status, detail) {
+    hud.setStatus(status, detail ?? "");
+    if (status === "disconnected") hud.showOverlay("Disconnected", detail || "The connection to the game server ended.");
+    else hud.hideOverlay();
+  },
+  joined(room) {
+    scene.attach(room);
+    if (!spawned) {
+      spawned = true;
+      // Leave limbo: at the position the URL asks for, or wherever the server finds room.
+      if (params.start) room.send("position", params.start);
+      else room.send("spawn");
+    }
+  },
+  reconnected() {
+    scene.resync();
+  },
+  chat(m) {
+    hud.addChatLine(m.name, m.text);
+    scene.showBubble(m.from, m.text);
+  },
+  serverError(e) {
+    console.warn(`[server] ${e.code}: ${e.message}`);
+  },
+});
+
+// The HUD's numbers, a few times a second.
+setInterval(() => {
+  const state = net.room?.state;
+  const me = state?.players?.get(net.room!.sessionId);
+  hud.setStats({
+    world: params.world,
+    x: scene.own?.x ?? me?.x ?? 0,
+    y: scene.own?.y ?? me?.y ?? 0,
+    playersInView: Math.max(0, (state?.players?.size ?? 0) - (me ? 1 : 0)),
+    userCount: state?.userCount ?? 0,
+    itemsInView: state?.items?.size ?? 0,
+    score: me?.vars.get("score") ?? "0",
+    pingMs: net.pingMs,
+  });
+}, 200);
+
+/** A read-only view of the client for tests and debugging: `window.__mmo.snapshot()`. */
+const api = {
+  snapshot() {
+    const room = net.room;
+    const state = room?.state;
+    const me = room ? state?.players?.get(room.sessionId) : undefined;
+    const players: Array<{ id: string; name: string; x: number; y: number }> = [];
+    state?.players?.forEach((p, id) => {
+      if (id !== room!.sessionId) players.push({ id, name: p.name, x: p.x, y: p.y });
+    });
+    const items: Array<{ id: string; kind: string; x: number; y: number }> = [];
+    state?.items?.forEach((it, id) => items.push({ id, kind: it.kind, x: it.x, y: it.y }));
+    return {
+      id: room?.sessionId ?? null,
+      world: params.world,
+      status: net.status,
+      statusDetail: net.detail,
+      self: me ? { x: me.x, y: me.y, predictedX: scene.own?.x ?? me.x, predictedY: scene.own?.y ?? me.y, score: me.vars.get("score") ?? "0" } : null,
+      players,
+      items,
+      drawn: scene.drawn(),
+      userCount: state?.userCount ?? 0,
+      chat: [...hud.chatLines],
+      pingMs: net.pingMs,
+      renderer: game.renderer?.type === Phaser.WEBGL ? "WEBGL" : game.renderer?.type === Phaser.CANVAS ? "CANVAS" : "NONE",
+      frames: scene.frames,
+    };
+  },
+};
+(window as unknown as { __mmo: typeof api }).__mmo = api;
+
+void net.connect();

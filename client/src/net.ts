@@ -1,0 +1,97 @@
+import { Client, type Room } from "@colyseus/sdk";
+import type { ChatBroadcast, MMOError } from "../../src/rooms/protocol";
+import type { MMOState } from "../../src/schema";
+import { joinWorld } from "../../src/sdk";
+import type { PageParams } from "./params";
+
+export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+export interface NetEvents {
+  status(status: ConnectionStatus, detail?: string): void;
+  joined(room: Room<MMOState>): void;
+  reconnected(room: Room<MMOState>): void;
+  chat(message: ChatBroadcast): void;
+  serverError(error: MMOError): void;
+}
+
+/** Close codes the room uses, in words. */
+const CLOSE_REASONS: Record<number, string> = {
+  4000: "you left",
+  4001: "the server is shutting down",
+  4002: "too many messages",
+  4003: "could not reconnect",
+  4100: "no position was set in time",
+  1006: "the connection was lost",
+  1009: "a message was too large",
+};
+
+/**
+ * The connection to the game server: joins the page's world, follows the SDK's own
+ * reconnection (connected → reconnecting → connected), and measures the round trip.
+ */
+export class Net {
+  room?: Room<MMOState>;
+  status: ConnectionStatus = "connecting";
+  detail = "";
+  pingMs = -1;
+  private pingTimer?: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly endpoint: string,
+    private readonly params: PageParams,
+    private readonly events: NetEvents,
+  ) {}
+
+  async connect(): Promise<void> {
+    this.setStatus("connecting");
+    try {
+      const room = await joinWorld(new Client(this.endpoint), { world: this.params.world, name: this.params.name });
+      this.attach(room);
+    } catch (e) {
+      this.setStatus("disconnected", joinFailure(e));
+    }
+  }
+
+  send(type: string, message?: unknown): void {
+    if (this.room && this.status === "connected") this.room.send(type, message);
+  }
+
+  private attach(room: Room<MMOState>): void {
+    this.room = room;
+    // Reconnect after a drop even early in the session (the SDK's default waits 5 s of uptime).
+    room.reconnection.minUptime = 500;
+    room.onMessage("chat", (m: ChatBroadcast) => this.events.chat(m));
+    room.onMessage("error", (m: MMOError) => this.events.serverError(m));
+    room.onDrop((code) => this.setStatus("reconnecting", CLOSE_REASONS[code] ?? `code ${code}`));
+    room.onReconnect(() => {
+      this.setStatus("connected");
+      this.events.reconnected(room);
+    });
+    room.onLeave((code, reason) => {
+      clearInterval(this.pingTimer);
+      this.setStatus("disconnected", CLOSE_REASONS[code] ?? reason ?? `code ${code}`);
+    });
+    this.setStatus("connected");
+    this.events.joined(room);
+    const ping = () => room.ping((ms) => (this.pingMs = Math.round(ms)));
+    ping();
+    this.pingTimer = setInterval(() => this.status === "connected" && ping(), 2000);
+  }
+
+  private setStatus(status: ConnectionStatus, detail = ""): void {
+    this.status = status;
+    this.detail = detail;
+    this.events.status(status, detail);
+  }
+}
+
+/** Why a join failed, for a person: the server is down, the world is full, or what it said. */
+function joinFailure(e: unknown): string {
+  const err = e as { code?: number; message?: string } | undefined;
+  const message = err?.message ?? String(e);
+  if (err?.code === 4503 || /is full/.test(message)) return message;
+  if (/fetch|network|ECONNREFUSED|Failed|load/i.test(message) || err?.code === undefined) {
+    return `cannot reach the game server (${message})`;
+  }
+  return message;
+}

@@ -1,0 +1,25 @@
+/** What the page's URL asks for: `/?world=forest&name=Ada` (and `x`, `y` for a chosen entry point). */
+export interface PageParams {
+  world: string;
+  name?: string;
+  /** A start position; without it the server picks a free spot (`spawn`). */
+  start?: { x: number; y: number };
+}
+
+export function readParams(search: string = location.search): PageParams {
+  const q = new URLSearchParams(search);
+  const world = (q.get("world") ?? "").trim() || "default";
+  const name = q.get("name")?.trim() || undefined;
+  const x = Number(q.get("x"));
+  const y = Number(q.get("y"));
+  const start = q.has("x") && q.has("y") && Number.isFinite(x) && Number.isFinite(y) ? { x, y } : undefined;
+  return { world, name, start };
+}
+
+/** The game server: the page's own origin, or :2567 next to the Vite dev server. */
+export function serverEndpoint(): string {
+  const fromEnv = import.meta.env.VITE_GAME_SERVER as string | undefined;
+  if (fromEnv) return fromEnv;
+  if (location.port === "5173") return `${location.protocol}//${location.hostname}:2567`;
+  return `${location.protocol}//${location.host}`;
+}

@@ -1,0 +1,14 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+// The browser client. `npm run dev` serves it with hot reload on :5173 and talks to a game
+// server on :2567; `npm start` builds it into client/dist, which the game server serves.
+export default defineConfig({
+  root: fileURLToPath(new URL(".", import.meta.url)),
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 2500, // Phaser alone is ~1.4 MB minified
+  },
+  server: { port: 5173 },
+});
