@@ -2,10 +2,21 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // Room suites each boot a real server; run files one at a time on this 2-core machine.
+    // Every suite boots a real server; run files one at a time on this 2-core machine.
     fileParallelism: false,
+    maxWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit+room", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
+      },
+      {
+        extends: true,
+        // Browser tests: Chromium and the built client are made ready first (never skipped).
+        test: { name: "browser", include: ["test/e2e/**/*.test.ts"], globalSetup: ["test/e2e/globalSetup.ts"], testTimeout: 60_000 },
+      },
+    ],
   },
 });

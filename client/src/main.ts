@@ -87,6 +87,8 @@ const api = {
       world: params.world,
       status: net.status,
       statusDetail: net.detail,
+      statusHistory: [...net.history],
+      overlay: document.getElementById("overlay")!.hidden ? null : document.getElementById("overlay-text")!.textContent,
       self: me ? { x: me.x, y: me.y, predictedX: scene.own?.x ?? me.x, predictedY: scene.own?.y ?? me.y, score: me.vars.get("score") ?? "0" } : null,
       players,
       items,
@@ -97,6 +99,30 @@ const api = {
       renderer: game.renderer?.type === Phaser.WEBGL ? "WEBGL" : game.renderer?.type === Phaser.CANVAS ? "CANVAS" : "NONE",
       frames: scene.frames,
     };
+  },
+  /** What the renderer last drew: how many colours, and the share of pixels that are not background. */
+  canvasStats(): Promise<{ width: number; height: number; distinctColors: number; nonBackgroundRatio: number }> {
+    return new Promise((resolve) => {
+      game.renderer.snapshot((image) => {
+        const img = image as HTMLImageElement;
+        const c = document.createElement("canvas");
+        c.width = img.width;
+        c.height = img.height;
+        const ctx = c.getContext("2d")!;
+        ctx.drawImage(img, 0, 0);
+        const data = ctx.getImageData(0, 0, c.width, c.height).data;
+        const colors = new Set<number>();
+        let samples = 0;
+        let nonBackground = 0;
+        for (let i = 0; i < data.length; i += 4 * 5) {
+          const rgb = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+          colors.add(rgb);
+          samples++;
+          if (rgb !== 0x0b1020 && rgb !== 0x14213d) nonBackground++;
+        }
+        resolve({ width: c.width, height: c.height, distinctColors: colors.size, nonBackgroundRatio: nonBackground / samples });
+      });
+    });
   },
 };
 (window as unknown as { __mmo: typeof api }).__mmo = api;

@@ -34,6 +34,8 @@ export class Net {
   status: ConnectionStatus = "connecting";
   detail = "";
   pingMs = -1;
+  /** Every status the connection went through, oldest first (tests read it). */
+  readonly history: ConnectionStatus[] = [];
   private pingTimer?: ReturnType<typeof setInterval>;
 
   constructor(
@@ -81,6 +83,7 @@ export class Net {
   private setStatus(status: ConnectionStatus, detail = ""): void {
     this.status = status;
     this.detail = detail;
+    this.history.push(status);
     this.events.status(status, detail);
   }
 }
@@ -88,10 +91,10 @@ export class Net {
 /** Why a join failed, for a person: the server is down, the world is full, or what it said. */
 function joinFailure(e: unknown): string {
   const err = e as { code?: number; message?: string } | undefined;
-  const message = err?.message ?? String(e);
-  if (err?.code === 4503 || /is full/.test(message)) return message;
-  if (/fetch|network|ECONNREFUSED|Failed|load/i.test(message) || err?.code === undefined) {
-    return `cannot reach the game server (${message})`;
-  }
+  const message = err?.message || String(e);
+  const code = err?.code;
+  // No answer at all, or a proxy/static host answering instead of the game server.
+  const unreachable = code === undefined || code === 0 || code === 404 || code === 502 || code === 503 || code === 504;
+  if (unreachable && !/is full/.test(message)) return `cannot reach the game server (${message})`;
   return message;
 }
