@@ -127,7 +127,9 @@ export class WorldScene extends Phaser.Scene {
       view.body.setPosition(p.x, p.y);
       view.label?.setPosition(p.x, p.y + 22);
     }
-    this.updateOwn(state, time, delta);
+    // Prediction must integrate real elapsed time, as the server does: Phaser's `delta` is
+    // smoothed and capped, which makes the prediction fall behind when frames are slow.
+    this.updateOwn(state, time, Math.min(250, this.game.loop.rawDelta || delta));
     for (const [id, b] of this.bubbles) {
       const at = id === this.room!.sessionId ? this.ownBody : this.views.get(`players:${id}`)?.body;
       if (!at || time > b.until) {

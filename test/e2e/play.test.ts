@@ -128,6 +128,18 @@ describe("two browsers in one world", () => {
     await closeAll(a);
   });
 
+  it("clicking on the map walks the player there", async () => {
+    const a = await openPlayer(context, base, "world=e2e-click&name=Clicky&x=2000&y=2000");
+    await a.bringToFront();
+    await a.waitForTimeout(300); // the camera settles on the player (the view's centre)
+    await a.mouse.click(480 + 200, 320 + 100);
+    const s = await waitFor(a, "arrived near the clicked point", (s) => Math.abs(s.self!.x - 2200) < 15 && Math.abs(s.self!.y - 2100) < 15, 8000);
+    await a.waitForTimeout(300);
+    const settled = await snapshot(a);
+    expect(settled.self!.x).toBeCloseTo(s.self!.x, 0); // stopped there
+    await closeAll(a);
+  });
+
   it("pages in different worlds do not see each other", async () => {
     const p = await openPlayer(context, base, "world=e2e-w1&name=Pat&x=1000&y=1000");
     const q = await openPlayer(context, base, "world=e2e-w2&name=Quin&x=1000&y=1000");
