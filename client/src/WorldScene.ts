@@ -41,7 +41,7 @@ export class WorldScene extends Phaser.Scene {
   private clickTarget?: { x: number; y: number };
   private sentKeys: KeyState = NO_KEYS;
   private typing = false;
-  private debugOn = false;
+  debugOn = false;
   private debug?: Phaser.GameObjects.Graphics;
   private mapDrawn = false;
   private unsubscribe?: () => void;
@@ -57,7 +57,11 @@ export class WorldScene extends Phaser.Scene {
     const kb = this.input.keyboard!;
     this.cursors = kb.createCursorKeys();
     this.wasd = kb.addKeys({ up: "W", down: "S", left: "A", right: "D" }) as EntityViewKeys;
-    kb.on("keydown-F3", () => (this.debugOn = !this.debugOn));
+    kb.on("keydown-F3", () => {
+      this.debugOn = !this.debugOn;
+      // Zoom out so the AoI box (larger than the view on purpose) and its border are visible.
+      this.cameras.main.setZoom(this.debugOn ? 0.5 : 1);
+    });
     this.input.on("pointerdown", (p: Phaser.Input.Pointer) => {
       if (!this.typing) this.clickTarget = { x: p.worldX, y: p.worldY };
     });
@@ -261,7 +265,7 @@ export class WorldScene extends Phaser.Scene {
     if (!this.debugOn || !this.own || !state.aoi) return;
     const { x, y } = this.own;
     const a = state.aoi;
-    g.lineStyle(2, 0xff4d6d, 1).strokeRect(x - a.x, y - a.y, a.x * 2, a.y * 2);
+    g.lineStyle(4, 0xff4d6d, 1).strokeRect(x - a.x, y - a.y, a.x * 2, a.y * 2);
     g.lineStyle(1, 0xff4d6d, 0.35);
     const cellX = a.x;
     const cellY = a.y;

@@ -98,6 +98,7 @@ const api = {
       pingMs: net.pingMs,
       renderer: game.renderer?.type === Phaser.WEBGL ? "WEBGL" : game.renderer?.type === Phaser.CANVAS ? "CANVAS" : "NONE",
       frames: scene.frames,
+      debug: scene.debugOn,
     };
   },
   /** What the renderer last drew: how many colours, and the share of pixels that are not background. */

@@ -24,6 +24,7 @@ export interface Snapshot {
   chat: string[];
   renderer: string;
   frames: number;
+  debug: boolean;
 }
 
 export async function freePort(): Promise<number> {

@@ -70,6 +70,12 @@ describe("two browsers in one world", () => {
       expect(shot.distinctColors).toBeGreaterThan(20);
       expect(shot.nonBackgroundRatio).toBeGreaterThan(0.01); // a blank or black canvas gives 0
     }
+    // F3 draws the AoI box and the grid over the scene.
+    await a.bringToFront();
+    await a.keyboard.press("F3");
+    await waitFor(a, "debug overlay on", (s) => s.debug);
+    const debugShot = await screenshot(a, "near-alice-debug");
+    expect(debugShot.nonBackgroundRatio).toBeGreaterThan(shotA.nonBackgroundRatio);
     await closeAll(a, b);
   });
 
