@@ -1,8 +1,19 @@
-import { type AuthContext, type Client, type Delayed, type Deferred, CloseCode, Room, ServerError, logger } from "@colyseus/core";
+import {
+  type AuthContext,
+  type Client,
+  type Delayed,
+  type Deferred,
+  CloseCode,
+  Room,
+  type SchemaSerializer,
+  ServerError,
+  logger,
+} from "@colyseus/core";
 import { Encoder, StateView } from "@colyseus/schema";
 import type { z } from "zod";
 import { InterestManager, type ProximityDiff, type Vec3 } from "../aoi";
 import { Item, MMOState, Player, Vec3State } from "../schema";
+import { FanOutSerializer } from "./FanOutSerializer";
 import { type KeyState, anyKeyHeld, stepPosition } from "./movement";
 import {
   CLOSE_LIMBO_TIMEOUT,
@@ -117,6 +128,9 @@ export class MMORoom extends Room<{ state: MMOState }> {
     state.higherMapLimit = Vec3State.of(s.mapLimits.higher);
     state.speed = s.speed;
     this.state = state;
+    // Per-client patches that cost what each client sees (see FanOutSerializer).
+    const stock = (this as unknown as { _serializer: SchemaSerializer<MMOState> })._serializer;
+    this.setSerializer(FanOutSerializer.adopt(stock));
     void this.setMetadata({ world: this.world });
 
     this.onValidMessage("position", clientMessages.position, (client, msg) => {

@@ -1,0 +1,156 @@
+import { ClientState, type Client } from "@colyseus/core";
+import { SchemaSerializer } from "@colyseus/core";
+import { Decoder, StateView } from "@colyseus/schema";
+import { describe, expect, it } from "vitest";
+import { InterestManager } from "../src/aoi";
+import { FanOutSerializer } from "../src/rooms/FanOutSerializer";
+import { Item, MMOState, Player } from "../src/schema";
+import { rng } from "./helpers/rng";
+
+/** One world driven identically under two serializers. */
+class World {
+  state = new MMOState();
+  aoi = new InterestManager<Player, Item>({ x: 150, y: 150, z: 0 }, 20);
+  views = new Map<string, StateView>();
+  clients = new Map<string, { client: Client; frames: Uint8Array[]; decoder: Decoder<MMOState> }>();
+  constructor(readonly serializer: SchemaSerializer<MMOState>) {
+    serializer.reset(this.state);
+  }
+  fakeClient(id: string, view: StateView) {
+    const frames: Uint8Array[] = [];
+    const client = { sessionId: id, state: ClientState.JOINED, view, raw: (b: Uint8Array) => frames.push(b) } as unknown as Client;
+    return { client, frames };
+  }
+}
+
+function decodedJSON(d: Decoder<MMOState>) {
+  const s = d.state;
+  const sortObj = (m: Map<string, unknown> | undefined) =>
+    m ? Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, (v as { toJSON(): unknown }).toJSON()])) : {};
+  return { players: sortObj(s.players as never), items: sortObj(s.items as never), userCount: s.userCount };
+}
+
+describe("FanOutSerializer", () => {
+  for (const seed of [1, 2, 3]) {
+    it(`every client decodes the same state as with the stock serializer (seed ${seed})`, () => {
+      const r = rng(seed);
+      const worlds = [new World(new SchemaSerializer<MMOState>()), new World(new FanOutSerializer<MMOState>())];
+      let nextId = 0;
+      const ids: string[] = [];
+      const itemIds: string[] = [];
+      const pos = () => ({ x: Math.round(r() * 1000), y: Math.round(r() * 1000), z: 0 });
+
+      const apply = (fn: (w: World) => void) => worlds.forEach(fn);
+      const addPlayer = () => {
+        const id = `p${nextId++}`;
+        const p0 = pos();
+        ids.push(id);
+        apply((w) => {
+          const p = new Player().assign({ id, name: id, ...p0 });
+          w.state.players.set(id, p);
+          const view = new StateView();
+          w.views.set(id, view);
+          const fc = w.fakeClient(id, view);
+          const decoder = new Decoder(new MMOState());
+          const full = w.serializer.getFullState(fc.client);
+          decoder.decode(full, { offset: 1 });
+          w.clients.set(id, { ...fc, decoder });
+          view.add(p);
+          w.aoi.placePlayer(p, p0);
+        });
+      };
+      const addItem = () => {
+        const id = `i${nextId++}`;
+        const p0 = pos();
+        itemIds.push(id);
+        apply((w) => {
+          const it = new Item().assign({ id, kind: "gem", ...p0 });
+          it.vars.set("v", String(nextId));
+          w.state.items.set(id, it);
+          w.aoi.placeItem(it, p0);
+        });
+      };
+      for (let i = 0; i < 25; i++) addPlayer();
+      for (let i = 0; i < 40; i++) addItem();
+
+      let compared = 0;
+      for (let tick = 0; tick < 80; tick++) {
+        // Moves, variable changes, joins, leaves, item spawns and removals.
+        for (const id of ids) {
+          if (r() < 0.4) {
+            const d = { x: (r() - 0.5) * 60, y: (r() - 0.5) * 60 };
+            apply((w) => {
+              const p = w.state.players.get(id)!;
+              p.x = Math.max(0, Math.min(1000, Math.round(p.x + d.x)));
+              p.y = Math.max(0, Math.min(1000, Math.round(p.y + d.y)));
+              w.aoi.placePlayer(p, { x: p.x, y: p.y, z: 0 });
+            });
+          }
+          if (r() < 0.05) {
+            const v = String(Math.floor(r() * 100));
+            apply((w) => w.state.players.get(id)!.vars.set("mood", v));
+          }
+        }
+        for (const id of itemIds) {
+          if (r() < 0.1) {
+            const p1 = pos();
+            apply((w) => {
+              const it = w.state.items.get(id)!;
+              it.assign(p1);
+              w.aoi.placeItem(it, p1);
+            });
+          }
+        }
+        if (r() < 0.3) addItem();
+        if (r() < 0.2 && itemIds.length > 5) {
+          const id = itemIds.splice(Math.floor(r() * itemIds.length), 1)[0];
+          apply((w) => {
+            w.aoi.removeItem(w.state.items.get(id)!);
+            w.state.items.delete(id);
+          });
+        }
+        if (r() < 0.15) addPlayer();
+        if (r() < 0.1 && ids.length > 5) {
+          const id = ids.splice(Math.floor(r() * ids.length), 1)[0];
+          apply((w) => {
+            w.aoi.removePlayer(w.state.players.get(id)!);
+            w.state.players.delete(id);
+            w.views.get(id)!.dispose();
+            w.views.delete(id);
+            w.clients.delete(id);
+          });
+        }
+        apply((w) => (w.state.userCount = ids.length));
+        // A proximity update every other tick, as the room does on its own cadence.
+        if (tick % 2 === 0) {
+          apply((w) =>
+            w.aoi.update((observer, players, items) => {
+              const view = w.views.get(observer.id)!;
+              for (const e of [...players.left, ...items.left]) view.remove(e);
+              for (const e of [...players.entered, ...items.entered]) view.add(e);
+            }),
+          );
+        }
+        apply((w) => {
+          w.serializer.applyPatches([...w.clients.values()].map((c) => c.client));
+          for (const c of w.clients.values()) {
+            for (const f of c.frames.splice(0)) c.decoder.decode(f, { offset: 1 });
+          }
+        });
+        for (const id of ids) {
+          const stock = decodedJSON(worlds[0].clients.get(id)!.decoder);
+          const ours = decodedJSON(worlds[1].clients.get(id)!.decoder);
+          expect(ours, `client ${id} tick ${tick}`).toEqual(stock);
+          // And the decoded players are exactly the AoI set plus the client itself.
+          const visible = worlds[1].aoi.interestOf(worlds[1].state.players.get(id)!)!;
+          if (tick % 2 === 0) {
+            expect(Object.keys(ours.players).sort()).toEqual([...[...visible.players.visible].map((p) => p.id), id].sort());
+            expect(Object.keys(ours.items).sort()).toEqual([...visible.items.visible].map((i) => i.id).sort());
+          }
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(1500);
+    });
+  }
+});
