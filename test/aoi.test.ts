@@ -110,8 +110,8 @@ describe("Interest (hysteresis) against brute force", () => {
           }
           const victim = all[observers.length + Math.floor(r() * (all.length - observers.length))];
           if (alive.delete(victim.id)) {
-            grid.remove(victim);
             for (const interest of interests) interest.forget(victim);
+            grid.remove(victim);
           }
           observers.forEach((o, k) => {
             const before = new Set(interests[k].visible);

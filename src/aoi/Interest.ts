@@ -1,6 +1,8 @@
 import type { SpatialGrid } from "./SpatialGrid";
 import type { Vec3 } from "./vector";
-import { insideBox } from "./vector";
+
+/** Cells of the current update (updates run one at a time). */
+const SCRATCH_CELLS: number[][] = [];
 
 /** What changed in one observer's view of one kind of entity since the last proximity update. */
 export interface ProximityDiff<T> {
@@ -12,13 +14,33 @@ export interface ProximityDiff<T> {
  * One observer's set of visible entities of one kind, with hysteresis.
  *
  * An entity enters when it is inside the AoI box; it leaves only when it is outside the box
- * grown by `margin` on some axis (or is gone from the grid), so an entity on the border does
- * not flicker. `margin = 0` is SmartFoxServer's exact rule. An entity already visible is never
- * reported as entered again, which is what keeps a StateView from re-sending it in full.
+ * grown by `margin` on some axis, so an entity on the border does not flicker. `margin = 0`
+ * is SmartFoxServer's exact rule. An entity already visible is never reported as entered
+ * again, which is what keeps a StateView from re-sending it in full.
+ *
+ * The set is a list of grid handles with their generations (a handle freed by the grid is
+ * recognised and dropped). One update marks the visible handles, scans the cells around the
+ * observer once, and keeps or adds by testing plain numbers. Call `forget` before removing an
+ * entity from the grid.
  */
 export class Interest<T> {
-  readonly visible = new Set<T>();
-  private readonly candidates: T[] = [];
+  private handles: number[] = [];
+  private gens: number[] = [];
+  private nextHandles: number[] = [];
+  private nextGens: number[] = [];
+  private grid?: SpatialGrid<T>;
+
+  /** The visible entities (a new set: for inspection and tests, not the hot path). */
+  get visible(): ReadonlySet<T> {
+    const grid = this.grid;
+    const out = new Set<T>();
+    if (grid) this.handles.forEach((h, i) => grid.gen[h] === this.gens[i] && out.add(grid.entities[h]!));
+    return out;
+  }
+
+  get size(): number {
+    return this.handles.length;
+  }
 
   /**
    * Recomputes the visible set around `center` and returns what entered and what left.
@@ -26,37 +48,80 @@ export class Interest<T> {
    * @param self an entity never reported (the observer's own avatar).
    */
   update(grid: SpatialGrid<T>, center: Vec3, aoi: Vec3, leaveBox: Vec3, self?: T): ProximityDiff<T> {
-    const left: T[] = [];
-    for (const entity of this.visible) {
-      const p = grid.position(entity);
-      if (!p || !insideBox(p, center, leaveBox)) {
-        this.visible.delete(entity);
-        left.push(entity);
-      }
+    this.grid = grid;
+    const epoch = grid.nextEpoch();
+    const { visMark, keepMark, xs, ys, zs, entities, gen } = grid;
+    const selfHandle = self === undefined ? -1 : grid.handleOf(self);
+    const handles = this.handles;
+    const gens = this.gens;
+    for (let i = 0; i < handles.length; i++) {
+      const h = handles[i];
+      if (gen[h] === gens[i]) visMark[h] = epoch;
     }
+
+    const next = this.nextHandles;
+    const nextGens = this.nextGens;
+    let n = 0;
     const entered: T[] = [];
-    const candidates = this.candidates;
-    candidates.length = 0;
-    grid.queryBox(center, aoi, candidates);
-    for (const entity of candidates) {
-      if (entity !== self && !this.visible.has(entity)) {
-        this.visible.add(entity);
-        entered.push(entity);
+    const cells = SCRATCH_CELLS;
+    cells.length = 0;
+    grid.cellsInBox(center, leaveBox, cells);
+    const cx = center.x, cy = center.y, cz = center.z;
+    const ax = aoi.x, ay = aoi.y, az = aoi.z;
+    const lx = leaveBox.x, ly = leaveBox.y, lz = leaveBox.z;
+    for (let c = 0; c < cells.length; c++) {
+      const cell = cells[c];
+      for (let i = 0; i < cell.length; i++) {
+        const h = cell[i];
+        if (h === selfHandle) continue;
+        const dx = Math.abs(xs[h] - cx);
+        const dy = Math.abs(ys[h] - cy);
+        const dz = Math.abs(zs[h] - cz);
+        const inside = dx <= ax && dy <= ay && dz <= az;
+        const wasVisible = visMark[h] === epoch;
+        if (inside || (wasVisible && dx <= lx && dy <= ly && dz <= lz)) {
+          keepMark[h] = epoch;
+          next[n] = h;
+          nextGens[n++] = gen[h];
+          if (!wasVisible) entered.push(entities[h]!);
+        }
       }
     }
-    candidates.length = 0;
+    next.length = n;
+    nextGens.length = n;
+    const left: T[] = [];
+    for (let i = 0; i < handles.length; i++) {
+      const h = handles[i];
+      // A stale handle (its entity left the grid without `forget`) is dropped silently.
+      if (keepMark[h] !== epoch && gen[h] === gens[i]) left.push(entities[h]!);
+    }
+    cells.length = 0;
+    this.nextHandles = handles;
+    this.nextGens = gens;
+    this.handles = next;
+    this.gens = nextGens;
     return { entered, left };
   }
 
-  /** Drops `entity` without reporting it (it was removed from the world). */
+  /** Drops `entity` without reporting it. Call it before the entity leaves the grid. */
   forget(entity: T): boolean {
-    return this.visible.delete(entity);
+    const grid = this.grid;
+    const h = grid ? grid.handleOf(entity) : -1;
+    const i = h < 0 ? -1 : this.handles.indexOf(h);
+    if (i < 0) return false;
+    const last = this.handles.length - 1;
+    this.handles[i] = this.handles[last];
+    this.gens[i] = this.gens[last];
+    this.handles.pop();
+    this.gens.pop();
+    return true;
   }
 
   /** Empties the set and returns what was visible. */
   clear(): T[] {
     const all = [...this.visible];
-    this.visible.clear();
+    this.handles.length = 0;
+    this.gens.length = 0;
     return all;
   }
 }

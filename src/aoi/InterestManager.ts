@@ -6,7 +6,12 @@ import { growVec, type Vec3 } from "./vector";
 export interface ObserverInterest<P, I> {
   readonly players: Interest<P>;
   readonly items: Interest<I>;
+  /** When this observer's next staggered update is due (see `updateDue`); NaN until scheduled. */
+  due: number;
+  readonly slot: number;
 }
+
+type DiffHandler<P, I> = (observer: P, players: ProximityDiff<P>, items: ProximityDiff<I>) => void;
 
 /**
  * The AoI of one world: where every player and item is, who observes, and what each
@@ -20,6 +25,7 @@ export class InterestManager<P, I> {
   readonly items: SpatialGrid<I>;
   private readonly observers = new Map<P, ObserverInterest<P, I>>();
   private readonly leaveBox: Vec3;
+  private nextSlot = 0;
 
   constructor(
     readonly aoi: Vec3,
@@ -35,7 +41,7 @@ export class InterestManager<P, I> {
   placePlayer(player: P, p: Vec3): void {
     this.players.insert(player, p);
     if (!this.observers.has(player)) {
-      this.observers.set(player, { players: new Interest<P>(), items: new Interest<I>() });
+      this.observers.set(player, { players: new Interest<P>(), items: new Interest<I>(), due: Number.NaN, slot: this.nextSlot++ });
     }
   }
 
@@ -45,14 +51,14 @@ export class InterestManager<P, I> {
 
   /** Removes a player from the world, from every observer's set, and as an observer. */
   removePlayer(player: P): void {
-    this.players.remove(player);
     this.observers.delete(player);
     for (const o of this.observers.values()) o.players.forget(player);
+    this.players.remove(player);
   }
 
   removeItem(item: I): void {
-    this.items.remove(item);
     for (const o of this.observers.values()) o.items.forget(item);
+    this.items.remove(item);
   }
 
   isObserving(player: P): boolean {
@@ -67,7 +73,7 @@ export class InterestManager<P, I> {
    * Recomputes what every observer sees (or only `only`, e.g. a player just out of limbo);
    * `onDiff` gets each observer's changes.
    */
-  update(onDiff: (observer: P, players: ProximityDiff<P>, items: ProximityDiff<I>) => void, only?: P): void {
+  update(onDiff: DiffHandler<P, I>, only?: P): void {
     if (only !== undefined) {
       const interest = this.observers.get(only);
       if (interest) this.updateObserver(only, interest, onDiff);
@@ -76,12 +82,27 @@ export class InterestManager<P, I> {
     for (const [observer, interest] of this.observers) this.updateObserver(observer, interest, onDiff);
   }
 
-  private updateObserver(
-    observer: P,
-    interest: ObserverInterest<P, I>,
-    onDiff: (observer: P, players: ProximityDiff<P>, items: ProximityDiff<I>) => void,
-  ): void {
-    const center = this.players.position(observer)!;
+  /**
+   * A staggered update: recomputes the observers whose turn has come at time `now`, so that
+   * each one is recomputed every `interval` while the work is spread evenly over the calls
+   * (the room calls it once per patch). New observers are given evenly spread first turns.
+   */
+  updateDue(now: number, interval: number, onDiff: DiffHandler<P, I>): void {
+    for (const [observer, interest] of this.observers) {
+      if (Number.isNaN(interest.due)) {
+        // Golden-ratio offsets spread the turns evenly, whatever the number of observers.
+        interest.due = now + ((interest.slot * 0.6180339887) % 1) * interval;
+      }
+      if (interest.due > now) continue;
+      interest.due = Math.max(interest.due + interval, now);
+      this.updateObserver(observer, interest, onDiff);
+    }
+  }
+
+  private updateObserver(observer: P, interest: ObserverInterest<P, I>, onDiff: DiffHandler<P, I>): void {
+    const h = this.players.handleOf(observer);
+    const { xs, ys, zs } = this.players;
+    const center = { x: xs[h], y: ys[h], z: zs[h] };
     const players = interest.players.update(this.players, center, this.aoi, this.leaveBox, observer);
     const items = interest.items.update(this.items, center, this.aoi, this.leaveBox);
     if (players.entered.length || players.left.length || items.entered.length || items.left.length) {

@@ -52,6 +52,7 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
   /** Per view id: the segment indexes it sees this patch. */
   private readonly segsByView: number[][] = [];
   private readonly viewById = new Map<number, StateView>();
+  private segIndex?: Map<TreeInternals, number>;
 
   /**
    * Takes over a stock serializer that already holds the room's state. (A state can be bound
@@ -114,12 +115,25 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
 
   private scratchEnd = 0;
 
+  /**
+   * Diagnostics (benchmarks): bytes of the last patch's segment for `ref`, or 0 when it had
+   * none. Not for the hot path.
+   */
+  lastSegmentBytes(ref: object): number {
+    const tree = (ref as Record<symbol, unknown>)[$changes];
+    this.segIndex ??= new Map(this.segTree.map((t, i) => [t, i]));
+    const i = this.segIndex.get(tree as TreeInternals);
+    if (i === undefined) return 0;
+    return (i + 1 < this.segStart.length ? this.segStart[i + 1] : this.scratchEnd) - this.segStart[i];
+  }
+
   /** Encodes every fan-out tree once, into `scratch`, remembering where each one starts. */
   private encodeSegments(encoder: EncoderInternals, queue: ChangeQueue): void {
     const trees = this.segTree;
     const starts = this.segStart;
     trees.length = 0;
     starts.length = 0;
+    this.segIndex = undefined;
     if (queue.next === undefined) return;
     const it = { offset: 0 };
     // A view that sees everything and notes where each tree's bytes begin. The encoder

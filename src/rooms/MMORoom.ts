@@ -98,7 +98,6 @@ export class MMORoom extends Room<{ state: MMOState }> {
   private readonly moving = new Set<MMOSession>();
   private readonly hiddenVars = new Map<string, Map<string, unknown>>();
   private nextItemId = 1;
-  private lastProximityUpdate = 0;
 
   /**
    * Runs in matchmaking before a room is picked: gives `world` its default, so that a client
@@ -230,11 +229,9 @@ export class MMORoom extends Room<{ state: MMOState }> {
   }
 
   override onBeforePatch(): void {
-    const now = this.clock.currentTime;
-    if (now - this.lastProximityUpdate >= this.settings.proximityUpdateMillis) {
-      this.lastProximityUpdate = now;
-      this.updateProximity();
-    }
+    // Each client's AoI is recomputed every proximityUpdateMillis; the clients are spread
+    // over the patches in between, so every patch carries an even share of the work.
+    this.aoi.updateDue(this.clock.currentTime, this.settings.proximityUpdateMillis, this.applyDiff);
   }
 
   override onUncaughtException(error: Error, methodName: string): void {
@@ -250,7 +247,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
    * which reach the clients with the next patch. Runs by itself every `proximityUpdateMillis`.
    */
   updateProximity(): void {
-    this.aoi.update((observer, players, items) => this.applyDiff(observer, players, items));
+    this.aoi.update(this.applyDiff);
   }
 
   /**
@@ -278,7 +275,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
       session.limboTimer?.clear();
       session.limboTimer = undefined;
       session.client.view?.add(player);
-      this.aoi.update((observer, players, items) => this.applyDiff(observer, players, items), player);
+      this.aoi.update(this.applyDiff, player);
     }
     this.onPlayerMove(session);
   }
@@ -474,14 +471,14 @@ export class MMORoom extends Room<{ state: MMOState }> {
     });
   }
 
-  private applyDiff(observer: Player, players: ProximityDiff<Player>, items: ProximityDiff<Item>): void {
+  private readonly applyDiff = (observer: Player, players: ProximityDiff<Player>, items: ProximityDiff<Item>): void => {
     const view = this.sessions.get(observer.id)?.client.view;
     if (!view) return;
     for (const p of players.left) view.remove(p);
     for (const i of items.left) view.remove(i);
     for (const p of players.entered) view.add(p);
     for (const i of items.entered) view.add(i);
-  }
+  };
 
   private stepMovement(dtMs: number): void {
     const { speed, mapLimits } = this.settings;
