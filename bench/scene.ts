@@ -83,8 +83,14 @@ export class Scene {
       if (r() < 0.05) h += (r() - 0.5) * Math.PI;
       let x = e.x + Math.cos(h) * d;
       let y = e.y + Math.sin(h) * d;
-      if (x < 0 || x > this.side) (h = Math.PI - h), (x = Math.min(this.side, Math.max(0, x)));
-      if (y < 0 || y > this.side) (h = -h), (y = Math.min(this.side, Math.max(0, y)));
+      if (x < 0 || x > this.side) {
+        h = Math.PI - h;
+        x = Math.min(this.side, Math.max(0, x));
+      }
+      if (y < 0 || y > this.side) {
+        h = -h;
+        y = Math.min(this.side, Math.max(0, y));
+      }
       this.heading.set(e, h);
       e.x = x;
       e.y = y;

@@ -51,8 +51,14 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
   private readonly segStart: number[] = [];
   /** Per view id: the segment indexes it sees this patch. */
   private readonly segsByView: number[][] = [];
-  private readonly viewById = new Map<number, StateView>();
+  /** Per view id: the last patch in which a client held that view. */
+  private readonly knownInPatch: number[] = [];
   private segIndex?: Map<TreeInternals, number>;
+  private patchNo = 0;
+  private readonly nodePool: QueueNode[] = [];
+  /** Per view id: the patch its frame was built in, and the frame's slot. */
+  private readonly stampOfView: number[] = [];
+  private readonly slotOfView: number[] = [];
 
   /**
    * Takes over a stock serializer that already holds the room's state. (A state can be bound
@@ -70,6 +76,7 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
       return super.applyPatches(clients, state, timing);
     }
     this.needFullEncode = true;
+    const patch = ++this.patchNo;
     const it = { offset: 1 };
     encoder.sharedBuffer[0] = Protocol.ROOM_STATE_PATCH;
     // A copy: the encoder's buffer is overwritten by the next patch while a socket may
@@ -78,35 +85,64 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
     const sharedOffset = it.offset;
 
     const full = encoder.root.changes;
-    const { fanOut, perView } = splitQueue(full);
+    const { fanOut, perView } = splitQueue(full, this.nodePool);
     this.encodeSegments(encoder, fanOut);
     const end = this.segStart.length ? this.scratchEnd : 0;
-    this.collectWatchers(clients);
+    this.collectWatchers(clients, patch);
 
-    const frames = new Map<StateView, Uint8Array>();
+    // One frame per distinct view: its head (shared bytes, or the stock view encode when the
+    // view has adds/removes or collections changed) and its segments. All frames of a patch
+    // share one fresh buffer (one allocation; sockets may keep a frame after we return).
+    const heads: Uint8Array[] = [];
+    const segLists: (number[] | undefined)[] = [];
+    const sizes: number[] = [];
+    const slotOfClient: number[] = [];
+    let total = 0;
     for (const client of clients) {
-      if (client.state !== ClientState.JOINED) continue;
-      const view = client.view as StateView | undefined;
-      if (!view) {
-        client.raw(shared);
+      if (client.state !== ClientState.JOINED) {
+        slotOfClient.push(-1);
         continue;
       }
-      let frame = frames.get(view);
-      if (frame === undefined) {
-        let head: Uint8Array = shared;
-        if (view.changes.size > 0 || perView.next !== undefined) {
-          encoder.root.changes = perView;
-          it.offset = sharedOffset;
-          try {
-            head = encoder.encodeView(view, sharedOffset, it);
-          } finally {
-            encoder.root.changes = full;
-          }
-        }
-        frame = this.appendSegments(head, view.id >= 0 ? this.segsByView[view.id] : undefined, end);
-        frames.set(view, frame);
+      const view = client.view as StateView | undefined;
+      const id = view && view.id >= 0 ? view.id : -1;
+      if (id >= 0 && this.stampOfView[id] === patch) {
+        slotOfClient.push(this.slotOfView[id]);
+        continue;
       }
-      client.raw(frame);
+      let head: Uint8Array = shared;
+      if (view && (view.changes.size > 0 || perView.next !== undefined)) {
+        encoder.root.changes = perView;
+        it.offset = sharedOffset;
+        try {
+          head = encoder.encodeView(view, sharedOffset, it);
+        } finally {
+          encoder.root.changes = full;
+        }
+      }
+      const segs = id >= 0 ? this.segsByView[id] : undefined;
+      const size = head.length + this.segmentsSize(segs, end);
+      const slot = heads.length;
+      heads.push(head);
+      segLists.push(segs);
+      sizes.push(size);
+      total += size;
+      if (id >= 0) {
+        this.stampOfView[id] = patch;
+        this.slotOfView[id] = slot;
+      }
+      slotOfClient.push(slot);
+    }
+    const out = new Uint8Array(total);
+    const frames: Uint8Array[] = [];
+    let offset = 0;
+    for (let k = 0; k < heads.length; k++) {
+      frames.push(out.subarray(offset, offset + sizes[k]));
+      out.set(heads[k], offset);
+      this.copySegments(segLists[k], end, out, offset + heads[k].length);
+      offset += sizes[k];
+    }
+    for (let c = 0; c < clients.length; c++) {
+      if (slotOfClient[c] >= 0) clients[c].raw(frames[slotOfClient[c]]);
     }
     for (const list of this.segsByView) if (list) list.length = 0;
     encoder.discardChanges();
@@ -161,75 +197,95 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
   }
 
   /** For each segment, the views whose visibility bitmap holds its tree (or its parent's). */
-  private collectWatchers(clients: Client[]): void {
-    this.viewById.clear();
+  private collectWatchers(clients: Client[], patch: number): void {
+    const known = this.knownInPatch;
     for (const c of clients) {
       const v = c.view as StateView | undefined;
-      if (v && v.id >= 0) this.viewById.set(v.id, v);
+      if (v && v.id >= 0) known[v.id] = patch;
     }
     const byView = this.segsByView;
-    for (let i = 0; i < this.segTree.length; i++) {
-      const tree = this.segTree[i];
+    const trees = this.segTree;
+    for (let i = 0; i < trees.length; i++) {
+      const tree = trees[i];
       const own = tree.visibleViews;
-      const inherited = tree.isVisibilitySharedWithParent ? tree.parent?.[$changes]?.visibleViews : undefined;
-      const words = Math.max(own?.length ?? 0, inherited?.length ?? 0);
-      for (let w = 0; w < words; w++) {
-        let bits = ((own?.[w] ?? 0) | (inherited?.[w] ?? 0)) >>> 0;
-        while (bits !== 0) {
-          const low = bits & -bits;
-          const id = w * 32 + (31 - Math.clz32(low));
-          bits = (bits ^ low) >>> 0;
-          if (!this.viewById.has(id)) continue;
-          (byView[id] ??= []).push(i);
+      if (own !== undefined) {
+        for (let w = 0; w < own.length; w++) {
+          let bits = own[w];
+          if (bits === 0) continue;
+          while (bits !== 0) {
+            const low = bits & -bits;
+            const id = w * 32 + (31 - Math.clz32(low));
+            bits ^= low;
+            if (known[id] === patch) (byView[id] ??= []).push(i);
+          }
+        }
+      }
+      // A child collection without its own bits is visible where its parent is (the stock
+      // encoder's isChangeTreeVisible fallback); only the bits the child lacks are added.
+      if (tree.isVisibilitySharedWithParent) {
+        const inherited = tree.parent?.[$changes]?.visibleViews;
+        if (inherited === undefined) continue;
+        for (let w = 0; w < inherited.length; w++) {
+          let bits = inherited[w] & ~(own?.[w] ?? 0);
+          while (bits !== 0) {
+            const low = bits & -bits;
+            const id = w * 32 + (31 - Math.clz32(low));
+            bits ^= low;
+            if (known[id] === patch) (byView[id] ??= []).push(i);
+          }
         }
       }
     }
   }
 
-  /** `head` followed by the given segments of `scratch`. */
-  private appendSegments(head: Uint8Array, segs: number[] | undefined, end: number): Uint8Array {
-    if (!segs || segs.length === 0) return head;
+  private segmentsSize(segs: number[] | undefined, end: number): number {
+    if (!segs) return 0;
     const starts = this.segStart;
-    let size = head.length;
+    let size = 0;
     for (const s of segs) size += (s + 1 < starts.length ? starts[s + 1] : end) - starts[s];
-    const out = new Uint8Array(size);
-    out.set(head, 0);
-    let offset = head.length;
+    return size;
+  }
+
+  private copySegments(segs: number[] | undefined, end: number, out: Uint8Array, at: number): void {
+    if (!segs) return;
+    const starts = this.segStart;
+    const scratch = this.scratch;
     for (const s of segs) {
       const to = s + 1 < starts.length ? starts[s + 1] : end;
-      out.set(this.scratch.subarray(starts[s], to), offset);
-      offset += to - starts[s];
+      for (let i = starts[s]; i < to; i++) out[at++] = scratch[i];
     }
-    return out;
   }
 }
 
 /**
  * Splits a change queue: trees whose view-pass bytes do not depend on the viewer (fan-out),
  * and trees that need the stock per-view encoder. Trees with nothing for the view pass
- * (unfiltered, untagged) are left to the shared pass.
+ * (unfiltered, untagged) are left to the shared pass. Queue nodes come from `pool`.
  */
-function splitQueue(queue: ChangeQueue): { fanOut: ChangeQueue; perView: ChangeQueue } {
+function splitQueue(queue: ChangeQueue, pool: QueueNode[]): { fanOut: ChangeQueue; perView: ChangeQueue } {
   const fanOut: ChangeQueue = { next: undefined, tail: undefined, nextPosition: 0 };
   const perView: ChangeQueue = { next: undefined, tail: undefined, nextPosition: 0 };
+  let used = 0;
   for (let node = queue.next; node !== undefined; node = node.next) {
     const tree = node.changeTree as unknown as TreeInternals;
     const desc = tree.encDescriptor;
+    let target: ChangeQueue | undefined;
     if (!tree.isFiltered) {
-      if (desc.isSchema && desc.filterBitmask !== 0) append(perView, node.changeTree);
-      continue;
+      if (desc.isSchema && desc.filterBitmask !== 0) target = perView;
+    } else {
+      const viewerIndependent = desc.isSchema
+        ? desc.filter === undefined && desc.filterBitmask === 0
+        : typeof tree.ref[$childType] === "string";
+      target = viewerIndependent ? fanOut : perView;
     }
-    const viewerIndependent = desc.isSchema
-      ? desc.filter === undefined && desc.filterBitmask === 0
-      : typeof tree.ref[$childType] === "string";
-    append(viewerIndependent ? fanOut : perView, node.changeTree);
+    if (target === undefined) continue;
+    const copy = pool[used] ?? (pool[used] = { changeTree: node.changeTree, next: undefined });
+    used++;
+    copy.changeTree = node.changeTree;
+    copy.next = undefined;
+    if (target.tail) target.tail.next = copy;
+    else target.next = copy;
+    target.tail = copy;
   }
   return { fanOut, perView };
-}
-
-function append(queue: ChangeQueue, changeTree: ChangeTree): void {
-  const node: QueueNode = { changeTree, next: undefined };
-  if (queue.tail) queue.tail.next = node;
-  else queue.next = node;
-  queue.tail = node;
 }
