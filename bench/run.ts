@@ -2,7 +2,7 @@
 // its own process. Prints the table, writes BENCHMARKS.md and bench/results.json.
 // `npm run bench -- --quick` runs a small scene only (a smoke test; writes nothing).
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { AOI, MARGIN, PATCH_MS, PROXIMITY_MS, type SceneSpec, mapSide } from "./scene";
@@ -96,7 +96,10 @@ function main(): void {
   if (quick) return;
   const machine = `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${f(os.totalmem() / 2 ** 30, 0)} GiB, ${os.platform()} ${os.release()}`;
   writeFileSync(`${root}/bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine, results }, null, 2)}\n`);
-  writeFileSync(`${root}/BENCHMARKS.md`, report(md, machine, results));
+  // Keep the load test's section (written by `npm run loadtest`).
+  const file = `${root}/BENCHMARKS.md`;
+  const kept = existsSync(file) ? (readFileSync(file, "utf8").match(/<!-- loadtest -->[\s\S]*<!-- \/loadtest -->\n?/)?.[0] ?? "") : "";
+  writeFileSync(file, `${report(md, machine, results)}${kept ? `\n${kept}` : ""}`);
   console.log("Wrote BENCHMARKS.md and bench/results.json");
 }
 

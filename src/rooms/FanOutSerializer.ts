@@ -46,6 +46,8 @@ interface TreeInternals {
  */
 export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
   private scratch = new Uint8Array(64 * 1024);
+  /** Where this patch's segments end in `scratch`. */
+  private scratchEnd = 0;
   /** Segment start offsets in `scratch`, and the trees they belong to, for this patch. */
   private readonly segTree: TreeInternals[] = [];
   private readonly segStart: number[] = [];
@@ -148,8 +150,6 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
     encoder.discardChanges();
     return true;
   }
-
-  private scratchEnd = 0;
 
   /**
    * Diagnostics (benchmarks): bytes of the last patch's segment for `ref`, or 0 when it had
