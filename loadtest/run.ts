@@ -1,5 +1,5 @@
 // `npm run loadtest`: the real server in one process, bots on @colyseus/sdk in another, all on
-// 127.0.0.1, bounded in count and time. By default it sweeps 1000, 2000, 3000 bots in one
+// 127.0.0.1, bounded in count and time. By default it sweeps 1000, 1500, ... 3000 bots in one
 // world and stops at the first count that does not hold (a failed join, a disconnect, or an
 // event-loop lag p99 of 50 ms or more). Options: --bots 2000 (one run), --steady 30 (seconds
 // measured), --join-rate 100 (joins per second), --no-write.
@@ -16,7 +16,7 @@ const opt = (name: string, fallback: number) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? Number(argv[i + 1]) : fallback;
 };
-const counts = argv.includes("--bots") ? [opt("bots", 2000)] : [1000, 2000, 3000];
+const counts = argv.includes("--bots") ? [opt("bots", 2000)] : [1000, 1500, 2000, 2500, 3000];
 const steadySeconds = opt("steady", 30);
 const joinRate = opt("join-rate", 100);
 const LAG_P99_LIMIT_MS = 50;

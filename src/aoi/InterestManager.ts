@@ -49,15 +49,17 @@ export class InterestManager<P, I> {
     this.items.insert(item, p);
   }
 
-  /** Removes a player from the world, from every observer's set, and as an observer. */
+  /**
+   * Removes a player from the world and as an observer. Observers that saw it drop it at
+   * their next update, silently (its freed handle no longer matches): O(1) here.
+   */
   removePlayer(player: P): void {
     this.observers.delete(player);
-    for (const o of this.observers.values()) o.players.forget(player);
     this.players.remove(player);
   }
 
+  /** Removes an item; like `removePlayer`, observers drop it silently. */
   removeItem(item: I): void {
-    for (const o of this.observers.values()) o.items.forget(item);
     this.items.remove(item);
   }
 
