@@ -139,10 +139,20 @@ describe("two browsers in one world", () => {
     await a.bringToFront();
     await a.waitForTimeout(300); // the camera settles on the player (the view's centre)
     await a.mouse.click(480 + 200, 320 + 100);
-    const s = await waitFor(a, "arrived near the clicked point", (s) => Math.abs(s.self!.x - 2200) < 15 && Math.abs(s.self!.y - 2100) < 15, 8000);
-    await a.waitForTimeout(300);
-    const settled = await snapshot(a);
-    expect(settled.self!.x).toBeCloseTo(s.self!.x, 0); // stopped there
+    // Wait until the server's position has not changed for 400 ms (arrived and stopped).
+    let last = { x: 2000, y: 2000, at: Date.now() };
+    const stopped = await waitFor(
+      a,
+      "walked toward the click and stopped",
+      (s) => {
+        const moved = s.self!.x !== last.x || s.self!.y !== last.y;
+        if (moved) last = { x: s.self!.x, y: s.self!.y, at: Date.now() };
+        return !moved && s.self!.x > 2100 && Date.now() - last.at > 400;
+      },
+      8000,
+    );
+    expect(Math.abs(stopped.self!.x - 2200)).toBeLessThan(15);
+    expect(Math.abs(stopped.self!.y - 2100)).toBeLessThan(15);
     await closeAll(a);
   });
 
