@@ -1,10 +1,14 @@
-import { basicAuth, defineRoom, logger } from "@colyseus/core";
+import { basicAuth, defineRoom, logger, matchMaker, type ServerOptions } from "@colyseus/core";
+import { RedisDriver } from "@colyseus/redis-driver";
+import { RedisPresence } from "@colyseus/redis-presence";
 import { monitor } from "@colyseus/monitor";
 import { playground } from "@colyseus/playground";
 import config from "@colyseus/tools";
 import express from "express";
 import { fileURLToPath } from "node:url";
 import { ArenaRoom, type ArenaRoomOptions } from "./src/game/ArenaRoom";
+import { drain } from "./src/drain";
+import { registry } from "./src/metrics";
 import { monitorCredentials } from "./src/monitorAuth";
 import { type MMOSettingsInput, resolveSettings } from "./src/rooms/settings";
 
@@ -23,7 +27,23 @@ export const mmoSettings: MMOSettingsInput = {
   maxMessagesPerSecond: 60,
   speed: 240,
   reconnectSeconds: 20,
+  drainSeconds: 10,
 };
+
+/**
+ * One process or many: with REDIS_URL, presence and matchmaking live in Redis, so several
+ * processes (on one or more machines) serve one set of worlds. PUBLIC_ADDRESS is how clients
+ * reach this very process (host:port, or host/path behind a proxy); required with Redis.
+ */
+export function serverOptions(env: NodeJS.ProcessEnv = process.env): ServerOptions {
+  if (!env.REDIS_URL) return {};
+  if (!env.PUBLIC_ADDRESS) throw new Error("REDIS_URL is set but PUBLIC_ADDRESS is not: each process needs its own public address");
+  return {
+    presence: new RedisPresence(env.REDIS_URL),
+    driver: new RedisDriver(env.REDIS_URL),
+    publicAddress: env.PUBLIC_ADDRESS,
+  };
+}
 
 /** The demo game (gems and wandering NPCs); GAME_GEMS and GAME_NPCS override the counts. */
 export const gameSettings: ArenaRoomOptions["game"] = {
@@ -37,13 +57,17 @@ export const monitorAuth = monitorCredentials();
 export const clientDist = fileURLToPath(new URL("./client/dist", import.meta.url));
 
 export default config({
+  options: serverOptions(),
   rooms: {
     // One room per world: `joinOrCreate("mmo", { world: "forest" })`.
     mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings }).filterBy(["world"]),
   },
   initializeExpress: (app) => {
     app.get("/healthz", (_req, res) => {
-      res.json({ ok: true });
+      res.status(drain.active ? 503 : 200).json({ ok: !drain.active, draining: drain.active });
+    });
+    app.get("/metrics", async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
     });
     app.use("/monitor", monitor({ use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
     if (process.env.NODE_ENV !== "production") {
@@ -52,6 +76,7 @@ export default config({
     app.use(express.static(clientDist));
   },
   beforeListen: () => {
+    registry.setDefaultLabels({ process: `${matchMaker.processId}@${process.env.PUBLIC_ADDRESS ?? `localhost:${process.env.PORT ?? 2567}`}` });
     if (monitorAuth.generated) {
       logger.info(`/monitor: user "${monitorAuth.user}", generated password "${monitorAuth.password}" (set MONITOR_PASSWORD to choose one)`);
     }

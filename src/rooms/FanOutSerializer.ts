@@ -45,6 +45,8 @@ interface TreeInternals {
  * part of a frame puts the viewer-independent segments last, after the view's own adds.
  */
 export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
+  /** Frame bytes handed to clients so far (for metrics). */
+  sentBytes = 0;
   private scratch = new Uint8Array(64 * 1024);
   /** Where this patch's segments end in `scratch`. */
   private scratchEnd = 0;
@@ -144,7 +146,10 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
       offset += sizes[k];
     }
     for (let c = 0; c < clients.length; c++) {
-      if (slotOfClient[c] >= 0) clients[c].raw(frames[slotOfClient[c]]);
+      if (slotOfClient[c] < 0) continue;
+      const frame = frames[slotOfClient[c]];
+      this.sentBytes += frame.length;
+      clients[c].raw(frame);
     }
     for (const list of this.segsByView) if (list) list.length = 0;
     encoder.discardChanges();

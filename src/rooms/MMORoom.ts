@@ -8,11 +8,13 @@ import {
   type SchemaSerializer,
   ServerError,
   logger,
+  matchMaker,
 } from "@colyseus/core";
 import { Encoder, StateView } from "@colyseus/schema";
 import type { z } from "zod";
 import { InterestManager, type ProximityDiff, type Vec3 } from "../aoi";
 import { Item, MMOState, Player, Vec3State } from "../schema";
+import { aoiSeconds, bytesSent, liveRooms, messagesRejected, patchSeconds } from "../metrics";
 import { FanOutSerializer } from "./FanOutSerializer";
 import { type KeyState, anyKeyHeld, stepPosition } from "./movement";
 import {
@@ -98,6 +100,8 @@ export class MMORoom extends Room<{ state: MMOState }> {
   private readonly moving = new Set<MMOSession>();
   private readonly hiddenVars = new Map<string, Map<string, unknown>>();
   private nextItemId = 1;
+  private serializer!: FanOutSerializer<MMOState>;
+  private countedBytes = 0;
 
   /**
    * Runs in matchmaking before a room is picked: gives `world` its default, so that a client
@@ -129,7 +133,9 @@ export class MMORoom extends Room<{ state: MMOState }> {
     this.state = state;
     // Per-client patches that cost what each client sees (see FanOutSerializer).
     const stock = (this as unknown as { _serializer: SchemaSerializer<MMOState> })._serializer;
-    this.setSerializer(FanOutSerializer.adopt(stock));
+    this.serializer = FanOutSerializer.adopt(stock);
+    this.setSerializer(this.serializer);
+    liveRooms.add(this);
     void this.setMetadata({ world: this.world });
 
     this.onValidMessage("position", clientMessages.position, (client, msg) => {
@@ -198,6 +204,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
 
   override async onDrop(client: Client, code?: number): Promise<void> {
     const session = this.sessions.get(client.sessionId);
+    if (code === CloseCode.WITH_ERROR) messagesRejected.inc({ reason: "FLOOD_OR_UNDECODABLE" });
     const refused = code === CloseCode.WITH_ERROR || code === CloseCode.SERVER_SHUTDOWN;
     if (!session || session.kicked || refused || this.settings.reconnectSeconds <= 0) return;
     // The player stays in the world (and in others' views) while its client may come back.
@@ -231,7 +238,47 @@ export class MMORoom extends Room<{ state: MMOState }> {
   override onBeforePatch(): void {
     // Each client's AoI is recomputed every proximityUpdateMillis; the clients are spread
     // over the patches in between, so every patch carries an even share of the work.
+    const t0 = performance.now();
     this.aoi.updateDue(this.clock.currentTime, this.settings.proximityUpdateMillis, this.applyDiff);
+    aoiSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  override broadcastPatch(): boolean {
+    const t0 = performance.now();
+    const sent = super.broadcastPatch();
+    if (sent) patchSeconds.observe((performance.now() - t0) / 1000);
+    bytesSent.inc(this.serializer.sentBytes - this.countedBytes);
+    this.countedBytes = this.serializer.sentBytes;
+    return sent;
+  }
+
+  /**
+   * Graceful drain (SIGTERM): this process takes no new rooms, clients are told
+   * (`server_shutdown {seconds}`), the world keeps running for `drainSeconds`, then the room
+   * closes with 4001 and clients rejoin their world, which matchmaking now places on another
+   * process.
+   */
+  override onBeforeShutdown(): void {
+    void matchMaker.stats.excludeProcess(matchMaker.processId).catch(() => {});
+    const seconds = this.settings.drainSeconds;
+    if (this.clients.length === 0 || seconds <= 0) {
+      void this.disconnect(CloseCode.SERVER_SHUTDOWN);
+      return;
+    }
+    void this.lock();
+    this.broadcast("server_shutdown", { seconds });
+    this.clock.setTimeout(() => void this.disconnect(CloseCode.SERVER_SHUTDOWN), seconds * 1000);
+  }
+
+  override onDispose(): void {
+    liveRooms.delete(this);
+  }
+
+  /** Users still in limbo (no position yet). */
+  limboCount(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.inLimbo) n++;
+    return n;
   }
 
   override onUncaughtException(error: Error, methodName: string): void {
@@ -449,6 +496,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
   /** Sends the `error` message. */
   protected sendError(client: Client, code: MMOErrorCode, message: string, request?: string): void {
     const payload: MMOError = { code, message, request };
+    messagesRejected.inc({ reason: code });
     client.send("error", payload);
   }
 

@@ -29,6 +29,8 @@ export const mmoSettingsSchema = z
     speed: finite.positive().default(240),
     /** Seconds a dropped client's player is kept for it to reconnect. */
     reconnectSeconds: finite.min(0).default(20),
+    /** On SIGTERM: seconds the room keeps running after telling its clients (`server_shutdown`). */
+    drainSeconds: finite.min(0).default(10),
   })
   .strict()
   .refine((s) => (["x", "y", "z"] as const).every((a) => s.mapLimits.lower[a] <= s.mapLimits.higher[a]), {
@@ -51,6 +53,7 @@ const ENV_OVERRIDES: Record<string, (value: string, s: Record<string, unknown>) 
   MMO_MAX_MESSAGES_PER_SECOND: (v, s) => (s.maxMessagesPerSecond = parseNumber("MMO_MAX_MESSAGES_PER_SECOND", v)),
   MMO_SPEED: (v, s) => (s.speed = parseNumber("MMO_SPEED", v)),
   MMO_RECONNECT_SECONDS: (v, s) => (s.reconnectSeconds = parseNumber("MMO_RECONNECT_SECONDS", v)),
+  MMO_DRAIN_SECONDS: (v, s) => (s.drainSeconds = parseNumber("MMO_DRAIN_SECONDS", v)),
 };
 
 export const SETTINGS_ENV_VARS = Object.keys(ENV_OVERRIDES);
