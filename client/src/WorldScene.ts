@@ -70,9 +70,23 @@ export class WorldScene extends Phaser.Scene {
 
   /** Starts drawing a joined room. */
   attach(room: Room<MMOState>): void {
+    if (this.room && this.room !== room) this.clearWorld();
     this.room = room;
     this.unsubscribe?.();
     this.unsubscribe = onProximityUpdate(room, (u) => this.applyProximity(u));
+  }
+
+  /** Forgets everything drawn for the previous room (a move to another server). */
+  private clearWorld(): void {
+    for (const key of [...this.views.keys()]) this.removeView(key);
+    for (const b of this.bubbles.values()) b.text.destroy();
+    this.bubbles.clear();
+    this.ownBody?.destroy();
+    this.ownRing?.destroy();
+    this.ownLabel?.destroy();
+    this.ownBody = this.ownRing = this.ownLabel = undefined;
+    this.own = undefined;
+    this.sentKeys = NO_KEYS;
   }
 
   /** After a reconnection the state is re-sent: drop what is gone, add what is new. */

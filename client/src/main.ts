@@ -26,21 +26,24 @@ const hud = new Hud(
   (open) => scene.setTyping(open),
 );
 
-let spawned = false;
+/** Where the own player was last: a rejoin after a drain resumes there. */
+let lastPosition: { x: number; y: number } | undefined;
 const net: Net = new Net(serverEndpoint(), params, {
   status(status, detail) {
     hud.setStatus(status, detail ?? "");
     if (status === "disconnected") hud.showOverlay("Disconnected", detail || "The connection to the game server ended.");
     else hud.hideOverlay();
   },
-  joined(room) {
+  joined(room, rejoin) {
     scene.attach(room);
-    if (!spawned) {
-      spawned = true;
-      // Leave limbo: at the position the URL asks for, or wherever the server finds room.
-      if (params.start) room.send("position", params.start);
-      else room.send("spawn");
-    }
+    // Leave limbo: where the player was before a move to another server, at the position
+    // the URL asks for, or wherever the server finds room.
+    const at = (rejoin && lastPosition) || params.start;
+    if (at) room.send("position", at);
+    else room.send("spawn");
+  },
+  shutdownNotice(seconds) {
+    hud.addChatLine("server", `this server is restarting: moving you in ${seconds} s`);
   },
   reconnected() {
     scene.resync();
@@ -58,6 +61,7 @@ const net: Net = new Net(serverEndpoint(), params, {
 setInterval(() => {
   const state = net.room?.state;
   const me = state?.players?.get(net.room!.sessionId);
+  if (me && scene.own) lastPosition = { x: scene.own.x, y: scene.own.y };
   hud.setStats({
     world: params.world,
     x: scene.own?.x ?? me?.x ?? 0,

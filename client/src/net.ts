@@ -8,7 +8,10 @@ export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "di
 
 export interface NetEvents {
   status(status: ConnectionStatus, detail?: string): void;
-  joined(room: Room<MMOState>): void;
+  /** `rejoin` is true when this join moved the player to its world's new room. */
+  joined(room: Room<MMOState>, rejoin: boolean): void;
+  /** The server announced a drain: the world moves elsewhere in `seconds`. */
+  shutdownNotice(seconds: number): void;
   reconnected(room: Room<MMOState>): void;
   chat(message: ChatBroadcast): void;
   serverError(error: MMOError): void;
@@ -44,11 +47,11 @@ export class Net {
     private readonly events: NetEvents,
   ) {}
 
-  async connect(): Promise<void> {
-    this.setStatus("connecting");
+  async connect(rejoin = false): Promise<void> {
+    this.setStatus(rejoin ? "reconnecting" : "connecting", rejoin ? "moving to another server" : "");
     try {
       const room = await joinWorld(new Client(this.endpoint), { world: this.params.world, name: this.params.name });
-      this.attach(room);
+      this.attach(room, rejoin);
     } catch (e) {
       this.setStatus("disconnected", joinFailure(e));
     }
@@ -58,10 +61,15 @@ export class Net {
     if (this.room && this.status === "connected") this.room.send(type, message);
   }
 
-  private attach(room: Room<MMOState>): void {
+  private attach(room: Room<MMOState>, rejoin: boolean): void {
     this.room = room;
-    // Reconnect after a drop even early in the session (the SDK's default waits 5 s of uptime).
+    // Reconnect after a drop even early in the session (the SDK's default waits 5 s of uptime),
+    // and give up within seconds, not minutes: if the room's process is gone, the world is
+    // rejoined (on a live process) instead.
     room.reconnection.minUptime = 500;
+    room.reconnection.maxRetries = 6;
+    room.reconnection.maxDelay = 1500;
+    room.onMessage("server_shutdown", (m: { seconds: number }) => this.events.shutdownNotice(m.seconds));
     room.onMessage("chat", (m: ChatBroadcast) => this.events.chat(m));
     room.onMessage("error", (m: MMOError) => this.events.serverError(m));
     room.onDrop((code) => this.setStatus("reconnecting", CLOSE_REASONS[code] ?? `code ${code}`));
@@ -71,10 +79,16 @@ export class Net {
     });
     room.onLeave((code, reason) => {
       clearInterval(this.pingTimer);
+      // Drained (4001) or its process died (reconnection failed, 4003): the world lives on
+      // elsewhere, so join it again.
+      if (code === 4001 || code === 4003) {
+        setTimeout(() => void this.connect(true), 250 + Math.random() * 750);
+        return;
+      }
       this.setStatus("disconnected", CLOSE_REASONS[code] ?? reason ?? `code ${code}`);
     });
     this.setStatus("connected");
-    this.events.joined(room);
+    this.events.joined(room, rejoin);
     const ping = () => room.ping((ms) => (this.pingMs = Math.round(ms)));
     ping();
     this.pingTimer = setInterval(() => this.status === "connected" && ping(), 2000);
