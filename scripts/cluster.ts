@@ -102,14 +102,16 @@ async function main(): Promise<void> {
   }
 
   const ports: number[] = [];
+  const pids: number[] = [];
   for (let i = 1; i <= processes; i++) {
     const port = await freePort();
     ports.push(port);
-    await start(`p${i}`, process.execPath, ["--import", "tsx", "src/index.ts"], {
+    const child = await start(`p${i}`, process.execPath, ["--import", "tsx", "src/index.ts"], {
       PORT: String(port),
       REDIS_URL: redisUrl,
       PUBLIC_ADDRESS: `${host}:${front}/p${i}`,
     }, "Listening on");
+    pids.push(child.pid!);
   }
 
   for (const dir of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(runtime, dir), { recursive: true });
@@ -149,7 +151,8 @@ async function main(): Promise<void> {
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  console.log(`CLUSTER READY: http://${host}:${front}/ -> ${processes} processes (${ports.join(", ")}), Redis ${redisUrl}`);
+  const list = ports.map((p, i) => `p${i + 1} port ${p} pid ${pids[i]}`).join(", ");
+  console.log(`CLUSTER READY: http://${host}:${front}/ -> ${list}; Redis ${redisUrl}`);
 }
 
 main().catch((e) => {

@@ -88,6 +88,7 @@ const api = {
     state?.items?.forEach((it, id) => items.push({ id, kind: it.kind, x: it.x, y: it.y }));
     return {
       id: room?.sessionId ?? null,
+      roomId: room?.roomId ?? null,
       world: params.world,
       status: net.status,
       statusDetail: net.detail,

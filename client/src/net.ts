@@ -17,6 +17,10 @@ export interface NetEvents {
   serverError(error: MMOError): void;
 }
 
+/** Leaves after which the client joins its world again by itself. */
+const REJOIN_CODES = new Set([4001, 4003, 4010, 1001, 1005, 1006]);
+const MAX_REJOINS = 6;
+
 /** Close codes the room uses, in words. */
 const CLOSE_REASONS: Record<number, string> = {
   4000: "you left",
@@ -51,10 +55,20 @@ export class Net {
     this.setStatus(rejoin ? "reconnecting" : "connecting", rejoin ? "moving to another server" : "");
     try {
       const room = await joinWorld(new Client(this.endpoint), { world: this.params.world, name: this.params.name });
+      this.rejoinAttempts = 0;
       this.attach(room, rejoin);
     } catch (e) {
-      this.setStatus("disconnected", joinFailure(e));
+      if (rejoin && this.rejoinAttempts < MAX_REJOINS) this.scheduleRejoin();
+      else this.setStatus("disconnected", joinFailure(e));
     }
+  }
+
+  private rejoinAttempts = 0;
+
+  /** Joins the world again after a short, growing, jittered wait (bounded attempts). */
+  private scheduleRejoin(): void {
+    const wait = Math.min(4000, 250 * 2 ** this.rejoinAttempts++) * (0.5 + Math.random());
+    setTimeout(() => void this.connect(true), wait);
   }
 
   send(type: string, message?: unknown): void {
@@ -79,10 +93,10 @@ export class Net {
     });
     room.onLeave((code, reason) => {
       clearInterval(this.pingTimer);
-      // Drained (4001) or its process died (reconnection failed, 4003): the world lives on
-      // elsewhere, so join it again.
-      if (code === 4001 || code === 4003) {
-        setTimeout(() => void this.connect(true), 250 + Math.random() * 750);
+      // Drained (4001), or the connection broke and could not be restored (its process
+      // died): the world lives on elsewhere, so join it again.
+      if (REJOIN_CODES.has(code)) {
+        this.scheduleRejoin();
         return;
       }
       this.setStatus("disconnected", CLOSE_REASONS[code] ?? reason ?? `code ${code}`);

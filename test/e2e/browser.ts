@@ -11,6 +11,7 @@ export const ARTIFACTS = join(process.cwd(), "test-artifacts", "e2e");
 /** The client's `window.__mmo.snapshot()`. */
 export interface Snapshot {
   id: string | null;
+  roomId: string | null;
   world: string;
   status: string;
   statusDetail: string;
