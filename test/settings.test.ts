@@ -27,6 +27,7 @@ describe("resolveSettings", () => {
         MMO_MAX_MESSAGES_PER_SECOND: "30",
         MMO_SPEED: "120",
         MMO_RECONNECT_SECONDS: "5",
+        MMO_DRAIN_SECONDS: "3",
       },
     );
     expect(s).toEqual({
@@ -40,8 +41,9 @@ describe("resolveSettings", () => {
       maxMessagesPerSecond: 30,
       speed: 120,
       reconnectSeconds: 5,
+      drainSeconds: 3,
     });
-    expect(SETTINGS_ENV_VARS).toHaveLength(11);
+    expect(SETTINGS_ENV_VARS).toHaveLength(12);
   });
 
   it("refuses bad values with a readable error", () => {
