@@ -8,6 +8,9 @@ import express from "express";
 import { fileURLToPath } from "node:url";
 import { ArenaRoom, type ArenaRoomOptions } from "./src/game/ArenaRoom";
 import { drain } from "./src/drain";
+import { FileWorldStore } from "./src/persistence/FileWorldStore";
+import { IdentitySigner, identitySecret } from "./src/persistence/identity";
+import { RedisWorldStore } from "./src/persistence/RedisWorldStore";
 import { registry } from "./src/metrics";
 import { monitorCredentials } from "./src/monitorAuth";
 import { type MMOSettingsInput, resolveSettings } from "./src/rooms/settings";
@@ -53,6 +56,18 @@ export const gameSettings: ArenaRoomOptions["game"] = {
 
 export const monitorAuth = monitorCredentials();
 
+/**
+ * Worlds outlive rooms and processes: snapshots every few seconds and on drain/dispose, in
+ * Redis when REDIS_URL is set, otherwise in files under MMO_DATA_DIR (default ./data).
+ * Guest identities are signed with IDENTITY_SECRET (or a key kept in the data directory).
+ */
+const dataDir = process.env.MMO_DATA_DIR || "data";
+export const persistence = {
+  store: process.env.REDIS_URL ? new RedisWorldStore(process.env.REDIS_URL) : new FileWorldStore(dataDir),
+  identity: new IdentitySigner(identitySecret(dataDir)),
+  snapshotSeconds: Number(process.env.MMO_SNAPSHOT_SECONDS || 5),
+};
+
 /** The built browser client (`npm start` builds it when its sources are newer). */
 export const clientDist = fileURLToPath(new URL("./client/dist", import.meta.url));
 
@@ -60,7 +75,7 @@ export default config({
   options: serverOptions(),
   rooms: {
     // One room per world: `joinOrCreate("mmo", { world: "forest" })`.
-    mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings }).filterBy(["world"]),
+    mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings, persistence }).filterBy(["world"]),
   },
   initializeExpress: (app) => {
     app.get("/healthz", (_req, res) => {

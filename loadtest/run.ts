@@ -4,9 +4,10 @@
 // event-loop lag p99 of 50 ms or more). Options: --bots 2000 (one run), --steady 30 (seconds
 // measured), --join-rate 100 (joins per second), --no-write.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
-import os from "node:os";
+import os, { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type ProcessStats, bucketPercentile } from "../src/processStats";
 
@@ -77,6 +78,7 @@ async function runOnce(bots: number): Promise<RunResult> {
       NODE_ENV: "production",
       STATS_INTERVAL_MS: "1000",
       MONITOR_PASSWORD: "loadtest",
+      MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-loadtest-data-")),
       MMO_MAX_USERS: String(bots + 100),
     },
     stdio: ["ignore", "pipe", "inherit"],

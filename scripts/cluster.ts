@@ -3,6 +3,7 @@
 // N game server processes each with its own public address, and nginx as the front door
 // on one port. Ctrl-C stops everything it started.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -101,12 +102,15 @@ async function main(): Promise<void> {
     redisUrl = `redis://127.0.0.1:${port}`;
   }
 
+  const identitySecretForCluster = process.env.IDENTITY_SECRET || randomBytes(32).toString("base64url");
   const ports: number[] = [];
   const pids: number[] = [];
   for (let i = 1; i <= processes; i++) {
     const port = await freePort();
     ports.push(port);
     const child = await start(`p${i}`, process.execPath, ["--import", "tsx", "src/index.ts"], {
+      // Every process must sign and check guest identities with the same secret.
+      IDENTITY_SECRET: identitySecretForCluster,
       PORT: String(port),
       REDIS_URL: redisUrl,
       PUBLIC_ADDRESS: `${host}:${front}/p${i}`,

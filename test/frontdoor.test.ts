@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../src/schema";
@@ -16,7 +19,7 @@ beforeAll(async () => {
   front = await freePort();
   cluster = spawn(process.execPath, ["--import", "tsx", "scripts/cluster.ts", "--processes", "2", "--port", String(front)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, REDIS_URL: "", MONITOR_PASSWORD: "frontdoor", MMO_DRAIN_SECONDS: "1", GAME_GEMS: "5", GAME_NPCS: "1" },
+    env: { ...process.env, MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-front-data-")), REDIS_URL: "", MONITOR_PASSWORD: "frontdoor", MMO_DRAIN_SECONDS: "1", GAME_GEMS: "5", GAME_NPCS: "1" },
   });
   cluster.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   cluster.stderr!.on("data", (d: Buffer) => (output += d.toString()));

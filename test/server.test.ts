@@ -1,11 +1,15 @@
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { boot } from "@colyseus/testing";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The real arena.config.ts, with monitor credentials chosen by the environment.
 let colyseus: ColyseusTestServer;
 let base: string;
 beforeAll(async () => {
+  process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-data-"));
   process.env.MONITOR_USER = "ops";
   process.env.MONITOR_PASSWORD = "s3cret-test";
   const app = (await import("../arena.config")).default;

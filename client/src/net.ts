@@ -54,7 +54,7 @@ export class Net {
   async connect(rejoin = false): Promise<void> {
     this.setStatus(rejoin ? "reconnecting" : "connecting", rejoin ? "moving to another server" : "");
     try {
-      const room = await joinWorld(new Client(this.endpoint), { world: this.params.world, name: this.params.name });
+      const room = await this.join();
       this.rejoinAttempts = 0;
       this.attach(room, rejoin);
     } catch (e) {
@@ -69,6 +69,24 @@ export class Net {
   private scheduleRejoin(): void {
     const wait = Math.min(4000, 250 * 2 ** this.rejoinAttempts++) * (0.5 + Math.random());
     setTimeout(() => void this.connect(true), wait);
+  }
+
+  /** Joins with this browser's guest identity for the name (one is issued on a first join). */
+  private async join(): Promise<Room<MMOState>> {
+    const key = `mmo.identity.${this.params.name ?? ""}`;
+    const token = localStorage.getItem(key) ?? undefined;
+    const client = new Client(this.endpoint);
+    let room: Room<MMOState>;
+    try {
+      room = await joinWorld(client, { world: this.params.world, name: this.params.name, token });
+    } catch (e) {
+      // A token this server does not accept (another server's secret): start a new identity.
+      if ((e as { code?: number }).code !== 4401) throw e;
+      localStorage.removeItem(key);
+      room = await joinWorld(client, { world: this.params.world, name: this.params.name });
+    }
+    room.onMessage("identity", (m: { token: string }) => localStorage.setItem(key, m.token));
+    return room;
   }
 
   send(type: string, message?: unknown): void {

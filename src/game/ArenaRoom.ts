@@ -37,22 +37,26 @@ export class ArenaRoom extends MMORoom {
   game!: ArenaGameSettings;
   private readonly npcTargets = new Map<Item, Vec3>();
 
-  override onCreate(options: ArenaRoomOptions = {}): void {
-    super.onCreate(options);
+  override async onCreate(options: ArenaRoomOptions = {}): Promise<void> {
+    await super.onCreate(options);
     this.game = arenaGameSchema.parse(options.game ?? {});
     this.serverUserVars.add("score");
-    for (let i = 0; i < this.game.gems; i++) this.spawnGem();
     const { lower, higher } = this.settings.mapLimits;
-    for (let i = 0; i < this.game.npcs; i++) {
-      const npc = this.addItem("npc", this.findFreePosition(48), { name: `npc-${i + 1}` });
-      this.npcTargets.set(npc, nearbyTarget(npc, this.game.npcRange, lower, higher));
+    if (!this.restored) {
+      // A new world; a restored one already has its gems and NPCs.
+      for (let i = 0; i < this.game.gems; i++) this.spawnGem();
+      for (let i = 0; i < this.game.npcs; i++) this.addItem("npc", this.findFreePosition(48), { name: `npc-${i + 1}` });
     }
+    this.state.items.forEach((item) => {
+      if (item.kind === "npc") this.npcTargets.set(item, nearbyTarget(item, this.game.npcRange, lower, higher));
+    });
     this.clock.setInterval(() => this.wander(NPC_TICK_MS), NPC_TICK_MS);
   }
 
   override onJoin(client: Client, options?: Record<string, unknown>): void {
     super.onJoin(client, options);
-    this.setUserVariables(client, { score: "0" });
+    // A returning player keeps the score the world remembers.
+    if (!this.getSession(client)?.player.vars.has("score")) this.setUserVariables(client, { score: "0" });
   }
 
   protected override onPlayerMove(session: MMOSession): void {

@@ -15,6 +15,8 @@ import type { z } from "zod";
 import { InterestManager, type ProximityDiff, type Vec3 } from "../aoi";
 import { Item, MMOState, Player, Vec3State } from "../schema";
 import { aoiSeconds, bytesSent, liveRooms, messagesRejected, patchSeconds } from "../metrics";
+import type { IdentitySigner } from "../persistence/identity";
+import { MAX_SAVED_PLAYERS, type SavedItem, type WorldSnapshot, type WorldStore } from "../persistence/WorldStore";
 import { FanOutSerializer } from "./FanOutSerializer";
 import { type KeyState, anyKeyHeld, stepPosition } from "./movement";
 import {
@@ -39,7 +41,20 @@ Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
 export interface MMORoomOptions {
   world?: string;
   settings?: MMOSettingsInput;
+  /** Where worlds are kept, and who signs guest identities (arena.config.ts sets both). */
+  persistence?: { store: WorldStore; identity?: IdentitySigner; snapshotSeconds?: number };
 }
+
+/** What `onAuth` hands to `onJoin` (as `client.auth`). */
+interface GuestAuth {
+  playerId: string;
+  /** A new token to send to the client (first join), or undefined. */
+  issuedToken?: string;
+}
+
+/** Join error codes of guest identities. */
+export const IDENTITY_INVALID = 4401;
+export const IDENTITY_IN_USE = 4409;
 
 /** What the room keeps per user, connected or waiting to reconnect. */
 export interface MMOSession {
@@ -53,6 +68,10 @@ export interface MMOSession {
   reconnection?: Deferred<Client>;
   /** Set when the server closed the client on purpose: no reconnection. */
   kicked: boolean;
+  /** The guest identity (persistent player id), when identities are on. */
+  identity?: string;
+  /** Where a returning player was: `spawn` puts them back there. */
+  savedPosition?: Vec3;
 }
 
 /** Something a proximity query can be centred on. */
@@ -101,6 +120,11 @@ export class MMORoom extends Room<{ state: MMOState }> {
   private readonly hiddenVars = new Map<string, Map<string, unknown>>();
   private nextItemId = 1;
   private serializer!: FanOutSerializer<MMOState>;
+  private persistence?: MMORoomOptions["persistence"];
+  /** Returning players' last state, by identity (restored from and saved to the store). */
+  private savedPlayers: WorldSnapshot["players"] = {};
+  /** True when the world came back from a snapshot (a game then skips its initial spawn). */
+  protected restored = false;
   private countedBytes = 0;
 
   /**
@@ -115,7 +139,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
     return true;
   }
 
-  override onCreate(options: MMORoomOptions = {}): void {
+  override async onCreate(options: MMORoomOptions = {}): Promise<void> {
     this.settings = resolveSettings(options.settings ?? {}, {});
     this.world = joinOptionsSchema.shape.world.parse(options.world);
     const s = this.settings;
@@ -158,7 +182,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
     });
     this.onValidMessage("spawn", clientMessages.spawn, (client, _msg, session) => {
       if (!session.inLimbo) return this.sendError(client, MMOErrorCode.BAD_REQUEST, "already positioned", "spawn");
-      this.setUserPosition(client, this.findFreePosition());
+      this.setUserPosition(client, session.savedPosition ?? this.findFreePosition());
     });
     this.onValidMessage("vars", clientMessages.vars, (client, vars, session) => {
       const readOnly = Object.keys(vars).filter((k) => this.serverUserVars.has(k));
@@ -178,6 +202,38 @@ export class MMORoom extends Room<{ state: MMOState }> {
     });
 
     this.setTimestep((dt) => this.stepMovement(dt), s.patchRate);
+
+    // Only objects with methods count: join options (JSON) can never pose as a store.
+    const p = options.persistence;
+    if (p && typeof p.store?.load === "function") {
+      this.persistence = p;
+      const snapshot = await p.store.load(this.world);
+      if (snapshot) this.restoreWorld(snapshot);
+      this.clock.setInterval(() => void this.saveWorld(), (p.snapshotSeconds ?? 5) * 1000);
+    }
+  }
+
+  /**
+   * Checks the guest identity when identities are on: a valid `token` join option resumes
+   * that player; none gets a new identity; a tampered or foreign one is refused (4401), and
+   * an identity already playing in this world cannot join twice (4409).
+   */
+  override onAuth(_client: Client, options: Record<string, unknown>): GuestAuth | true {
+    const signer = this.persistence?.identity;
+    if (!signer) return true;
+    if (options?.token === undefined) {
+      const { id, token } = signer.issue();
+      return { playerId: id, issuedToken: token };
+    }
+    const id = signer.verify(options.token);
+    if (!id) throw new ServerError(IDENTITY_INVALID, "invalid identity token");
+    for (const other of this.sessions.values()) {
+      if (other.identity !== id) continue;
+      // A dropped session of the same player (a reload): the new connection takes over.
+      if (other.reconnection) other.reconnection.reject(new Error("replaced by a new connection"));
+      else throw new ServerError(IDENTITY_IN_USE, "this identity is already playing in this world");
+    }
+    return { playerId: id };
   }
 
   override onJoin(client: Client, options: Record<string, unknown> = {}): void {
@@ -186,7 +242,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
     if (this.sessions.size >= this.settings.maxUsers) {
       throw new ServerError(WORLD_FULL, `world "${this.world}" is full (${this.settings.maxUsers} users)`);
     }
-    const player = new Player().assign({ id: client.sessionId, name: this.cleanName(parsed.data.name, client.sessionId) });
+    const player = new Player().assign({ id: client.sessionId, name: this.uniqueName(this.cleanName(parsed.data.name, client.sessionId)) });
     // In the state from the start (a view can only add what the state holds), but in no view until positioned.
     this.state.players.set(client.sessionId, player);
     client.view = new StateView();
@@ -200,6 +256,17 @@ export class MMORoom extends Room<{ state: MMOState }> {
     session.limboTimer = this.clock.setTimeout(() => this.expireLimbo(session), this.settings.userMaxLimboSeconds * 1000);
     this.sessions.set(client.sessionId, session);
     this.state.userCount = this.sessions.size;
+    const auth = client.auth as GuestAuth | undefined;
+    if (auth?.playerId) {
+      session.identity = auth.playerId;
+      if (auth.issuedToken) client.send("identity", { token: auth.issuedToken });
+      const saved = this.savedPlayers[auth.playerId];
+      if (saved) {
+        // A returning player: their variables (score included) now, their place on `spawn`.
+        for (const [k, v] of Object.entries(saved.vars)) player.vars.set(k, v);
+        if (this.isInsideMap(saved)) session.savedPosition = { x: saved.x, y: saved.y, z: saved.z };
+      }
+    }
   }
 
   override async onDrop(client: Client, code?: number): Promise<void> {
@@ -226,6 +293,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
   override onLeave(client: Client): void {
     const session = this.sessions.get(client.sessionId);
     if (!session) return;
+    this.rememberPlayer(session);
     session.limboTimer?.clear();
     this.moving.delete(session);
     this.aoi.removePlayer(session.player);
@@ -260,6 +328,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
    */
   override onBeforeShutdown(): void {
     void matchMaker.stats.excludeProcess(matchMaker.processId).catch(() => {});
+    void this.saveWorld();
     const seconds = this.settings.drainSeconds;
     if (this.clients.length === 0 || seconds <= 0) {
       void this.disconnect(CloseCode.SERVER_SHUTDOWN);
@@ -270,8 +339,74 @@ export class MMORoom extends Room<{ state: MMOState }> {
     this.clock.setTimeout(() => void this.disconnect(CloseCode.SERVER_SHUTDOWN), seconds * 1000);
   }
 
-  override onDispose(): void {
+  override async onDispose(): Promise<void> {
     liveRooms.delete(this);
+    await this.saveWorld();
+  }
+
+  /** The world as a snapshot: items with their hidden variables, and players by identity. */
+  snapshot(): WorldSnapshot {
+    for (const session of this.sessions.values()) this.rememberPlayer(session);
+    const items: SavedItem[] = [];
+    this.state.items.forEach((item) => {
+      items.push({
+        id: item.id,
+        kind: item.kind,
+        x: item.x,
+        y: item.y,
+        z: item.z,
+        vars: Object.fromEntries(item.vars.entries()),
+        hidden: Object.fromEntries(this.hiddenVars.get(item.id) ?? []),
+      });
+    });
+    const players = Object.entries(this.savedPlayers);
+    if (players.length > MAX_SAVED_PLAYERS) {
+      players.sort((a, b) => b[1].seenAt - a[1].seenAt);
+      this.savedPlayers = Object.fromEntries(players.slice(0, MAX_SAVED_PLAYERS));
+    }
+    return { version: 1, savedAt: Date.now(), nextItemId: this.nextItemId, items, players: { ...this.savedPlayers } };
+  }
+
+  /** Writes the snapshot to the store (every few seconds, on drain and on dispose). */
+  async saveWorld(): Promise<void> {
+    const store = this.persistence?.store;
+    if (!store) return;
+    try {
+      await store.save(this.world, this.snapshot());
+    } catch (e) {
+      logger.error(`[mmo ${this.world}] could not save the world:`, e);
+    }
+  }
+
+  private restoreWorld(snapshot: WorldSnapshot): void {
+    for (const saved of snapshot.items) {
+      const p = { x: saved.x, y: saved.y, z: saved.z };
+      if (!this.isInsideMap(p)) continue;
+      const item = new Item().assign({ id: saved.id, kind: saved.kind, ...p });
+      applyVars(item.vars, saved.vars);
+      this.hiddenVars.set(item.id, new Map(Object.entries(saved.hidden ?? {})));
+      this.state.items.set(item.id, item);
+      this.aoi.placeItem(item, p);
+    }
+    this.nextItemId = Math.max(this.nextItemId, snapshot.nextItemId);
+    this.savedPlayers = { ...snapshot.players };
+    this.restored = true;
+  }
+
+  private rememberPlayer(session: MMOSession): void {
+    if (!session.identity) return;
+    const { player } = session;
+    const previous = this.savedPlayers[session.identity];
+    const at = session.inLimbo ? (session.savedPosition ?? previous) : player;
+    if (!at) return;
+    this.savedPlayers[session.identity] = {
+      name: player.name,
+      x: at.x,
+      y: at.y,
+      z: at.z,
+      vars: Object.fromEntries(player.vars.entries()),
+      seenAt: Date.now(),
+    };
   }
 
   /** Users still in limbo (no position yet). */
@@ -577,6 +712,17 @@ export class MMORoom extends Room<{ state: MMOState }> {
     const player = this.playerOf(center);
     if (player) return this.aoi.players.position(player);
     return center as Vec3;
+  }
+
+  /** `name`, or `name-2`, `name-3`... when someone in this world already has it. */
+  private uniqueName(name: string): string {
+    const taken = new Set([...this.sessions.values()].map((s) => s.player.name.toLowerCase()));
+    if (!taken.has(name.toLowerCase())) return name;
+    for (let i = 2; ; i++) {
+      const suffix = `-${i}`;
+      const candidate = `${name.slice(0, NAME_MAX_LENGTH - suffix.length)}${suffix}`;
+      if (!taken.has(candidate.toLowerCase())) return candidate;
+    }
   }
 
   private cleanName(name: string | undefined, sessionId: string): string {

@@ -88,6 +88,8 @@ export const joinOptionsSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/, "world names are letters, digits, _ and -")
     .default("default"),
   name: z.string().max(NAME_MAX_LENGTH * 4).optional(),
+  /** Checked in onAuth (identities). */
+  token: z.string().max(200).optional(),
 });
 
 export const DEFAULT_WORLD = "default";

@@ -27,13 +27,15 @@ export interface ProximityUpdate {
 export interface JoinWorldOptions {
   /** The world to join (one room per world). Default "default". */
   world?: string;
-  /** Display name; the server trims it and limits its length. */
+  /** Display name; the server trims it, limits its length and makes it unique in the world. */
   name?: string;
+  /** The guest identity token the server sent in an `identity` message on an earlier join. */
+  token?: string;
 }
 
 /** Joins (or creates) the room of a world. */
 export function joinWorld(client: Client, options: JoinWorldOptions = {}): Promise<Room<MMOState>> {
-  return client.joinOrCreate<MMOState>("mmo", { world: options.world ?? "default", name: options.name });
+  return client.joinOrCreate<MMOState>("mmo", { world: options.world ?? "default", name: options.name, token: options.token });
 }
 
 /**

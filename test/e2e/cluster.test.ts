@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, hostOf } from "../helpers/cluster";
@@ -20,7 +23,7 @@ beforeAll(async () => {
   const front = await freePort();
   cluster = spawn(process.execPath, ["--import", "tsx", "scripts/cluster.ts", "--processes", "3", "--port", String(front)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, REDIS_URL: "", PUBLIC_HOST: "127.0.0.1", MONITOR_PASSWORD: "e2e", MMO_DRAIN_SECONDS: "2", GAME_GEMS: "20", GAME_NPCS: "2" },
+    env: { ...process.env, MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-cluster-data-")), REDIS_URL: "", PUBLIC_HOST: "127.0.0.1", MONITOR_PASSWORD: "e2e", MMO_DRAIN_SECONDS: "2", GAME_GEMS: "20", GAME_NPCS: "2" },
   });
   cluster.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   cluster.stderr!.on("data", (d: Buffer) => (output += d.toString()));

@@ -2,6 +2,9 @@ import { type Server, matchMaker } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
 import { listen } from "@colyseus/tools";
 import express from "express";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:http";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +21,7 @@ let clientDist: string;
 
 beforeAll(async () => {
   process.env.MONITOR_PASSWORD ??= "e2e";
+  process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-e2e-data-"));
   process.env.MMO_MAX_USERS = "3";
   const port = await freePort();
   const config = await import("../../arena.config");

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 
@@ -66,6 +68,8 @@ export async function startGameProcess(redisUrl: string, env: Record<string, str
       PORT: String(port),
       REDIS_URL: redisUrl,
       PUBLIC_ADDRESS: `127.0.0.1:${port}`,
+      IDENTITY_SECRET: "cluster-test-secret",
+      MMO_DATA_DIR: join(tmpdir(), "mmo-cluster-test-data"),
       MONITOR_PASSWORD: "cluster-test",
       NODE_ENV: "production",
       GAME_GEMS: "5",
