@@ -26,8 +26,10 @@ afterAll(async () => {
 }, 60_000);
 
 const sdk = (p: GameProcess) => new Client(p.endpoint);
-async function join(p: GameProcess, world: string, name?: string): Promise<Room<MMOState>> {
-  const room = await joinWorld(sdk(p), { world, name });
+const tokens = new Map<Room<MMOState>, string>();
+async function join(p: GameProcess, world: string, name?: string, token?: string): Promise<Room<MMOState>> {
+  const room = await joinWorld(sdk(p), { world, name, token });
+  room.onMessage("identity", (m: { token: string }) => tokens.set(room, m.token));
   rooms.push(room);
   return room;
 }
@@ -75,6 +77,10 @@ describe("many processes on Redis", () => {
     const survivor = processes.find((p) => p !== draining)!;
     expect((await fetch(`${draining.endpoint}/healthz`)).status).toBe(200);
 
+    // Something this player owns, to find again after the move (the world is in Redis).
+    a.send("vars", { hat: "red" });
+    await sleep(300);
+    expect(tokens.get(a)).toBeDefined();
     const notice = new Promise<{ seconds: number }>((resolve) => a.onMessage("server_shutdown", resolve));
     const closed = new Promise<number>((resolve) => a.onLeave((code) => resolve(code)));
     const exited = draining.stop("SIGTERM");
@@ -85,8 +91,12 @@ describe("many processes on Redis", () => {
     await exited;
     processes.splice(processes.indexOf(draining), 1);
 
-    const again = await join(survivor, "shared", "A again");
+    const again = await join(survivor, "shared", "A again", tokens.get(a)!);
     expect(await hostOf(redis.url, again.roomId)).toBe(`127.0.0.1:${survivor.port}`);
+    // The same identity, its variables and its place came along.
+    again.send("spawn");
+    await until(() => again.state.players?.get(again.sessionId)?.vars.get("hat") === "red", "the hat survived the drain");
+    expect(again.state.players?.get(again.sessionId)?.x).toBe(500);
     again.send("position", { x: 10, y: 10 });
     await until(() => again.state.players?.has(again.sessionId) === true, "playing on the survivor");
   }, 30_000);
