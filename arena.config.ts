@@ -31,6 +31,9 @@ export const mmoSettings: MMOSettingsInput = {
   speed: 240,
   reconnectSeconds: 20,
   drainSeconds: 10,
+  // The browser client moves with keys (server-side); `position` after the entry point is
+  // limited to a little over that speed, so teleport and speed hacks are refused.
+  maxSpeed: 300,
 };
 
 /**

@@ -16,7 +16,10 @@ beforeAll(async () => {
     displayLogs: false,
     rooms: {
       mmo: defineRoom(ArenaRoom, {
-        settings: resolveSettings({ proximityUpdateMillis: 50, mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 3000, y: 3000, z: 0 } } }, {}),
+        settings: resolveSettings(
+          { proximityUpdateMillis: 50, maxSpeed: 300, mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 3000, y: 3000, z: 0 } } },
+          {},
+        ),
         game: { gems: 40, npcs: 10 },
       }).filterBy(["world"]),
     },
@@ -73,6 +76,34 @@ describe("the demo game", () => {
     const after = npcs();
     expect(after.filter((p, i) => p.x !== before[i].x || p.y !== before[i].y).length).toBeGreaterThan(5);
     for (const p of after) expect(room.isInsideMap({ ...p, z: 0 })).toBe(true);
+    await a.leave();
+  });
+});
+
+describe("speed and teleport cheats", () => {
+  it("refuses positions faster than maxSpeed or off the map; the entry point and honest steps pass", async () => {
+    const a = await joinWorld(colyseus.sdk, { world: "cheats" });
+    await placeAt(colyseus, a, 1000, 1000); // the entry point: anywhere on the map
+    const player = () => roomOf(colyseus, a).state.players.get(a.sessionId)!;
+    const errors: MMOError[] = [];
+    a.onMessage("error", (e: MMOError) => errors.push(e));
+    a.send("position", { x: 2900, y: 2900 }); // a teleport
+    a.send("position", { x: 1000, y: -50 }); // off the map
+    await sleep(200);
+    expect(errors.map((e) => e.code)).toEqual(["TOO_FAST", "OUT_OF_MAP"]);
+    expect([player().x, player().y]).toEqual([1000, 1000]);
+    // Idling does not earn a teleport: the budget is at most one second of maxSpeed.
+    await sleep(1500);
+    a.send("position", { x: 1400, y: 1000 });
+    await sleep(150);
+    expect(errors.at(-1)?.code).toBe("TOO_FAST");
+    // Honest steps at walking speed are accepted.
+    for (let i = 1; i <= 5; i++) {
+      await sleep(100);
+      a.send("position", { x: 1000 + i * 20, y: 1000 });
+    }
+    await until(() => player().x === 1100, "honest steps applied");
+    expect(errors).toHaveLength(3);
     await a.leave();
   });
 });

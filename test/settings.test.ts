@@ -28,6 +28,7 @@ describe("resolveSettings", () => {
         MMO_SPEED: "120",
         MMO_RECONNECT_SECONDS: "5",
         MMO_DRAIN_SECONDS: "3",
+        MMO_MAX_SPEED: "400",
       },
     );
     expect(s).toEqual({
@@ -42,8 +43,9 @@ describe("resolveSettings", () => {
       speed: 120,
       reconnectSeconds: 5,
       drainSeconds: 3,
+      maxSpeed: 400,
     });
-    expect(SETTINGS_ENV_VARS).toHaveLength(12);
+    expect(SETTINGS_ENV_VARS).toHaveLength(13);
   });
 
   it("refuses bad values with a readable error", () => {

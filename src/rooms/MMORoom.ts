@@ -72,6 +72,8 @@ export interface MMOSession {
   identity?: string;
   /** Where a returning player was: `spawn` puts them back there. */
   savedPosition?: Vec3;
+  /** Room clock time of the last accepted position (for `maxSpeed`). */
+  movedAt?: number;
 }
 
 /** Something a proximity query can be centred on. */
@@ -162,10 +164,13 @@ export class MMORoom extends Room<{ state: MMOState }> {
     liveRooms.add(this);
     void this.setMetadata({ world: this.world });
 
-    this.onValidMessage("position", clientMessages.position, (client, msg) => {
+    this.onValidMessage("position", clientMessages.position, (client, msg, session) => {
       const pos = { x: msg.x, y: msg.y, z: msg.z ?? 0 };
       if (!this.isInsideMap(pos)) {
         return this.sendError(client, MMOErrorCode.OUT_OF_MAP, "position is outside the map limits", "position");
+      }
+      if (!session.inLimbo && s.maxSpeed > 0 && this.tooFast(session, pos)) {
+        return this.sendError(client, MMOErrorCode.TOO_FAST, `faster than ${s.maxSpeed} units/s`, "position");
       }
       this.setUserPosition(client, pos);
     });
@@ -452,6 +457,7 @@ export class MMORoom extends Room<{ state: MMOState }> {
     player.y = p.y;
     player.z = p.z;
     this.aoi.placePlayer(player, p);
+    session.movedAt = this.clock.currentTime;
     if (session.inLimbo) {
       session.inLimbo = false;
       session.limboTimer?.clear();
@@ -712,6 +718,20 @@ export class MMORoom extends Room<{ state: MMOState }> {
     const player = this.playerOf(center);
     if (player) return this.aoi.players.position(player);
     return center as Vec3;
+  }
+
+  /**
+   * True when going to `pos` would take the player faster than `maxSpeed` since its last
+   * position (the first position, out of limbo, is an entry point and always allowed). A
+   * small allowance covers network jitter.
+   */
+  private tooFast(session: MMOSession, pos: Vec3): boolean {
+    const now = this.clock.currentTime;
+    // At least one patch (jitter), at most one second: idling earns no teleport.
+    const elapsed = Math.min(1000, Math.max(this.settings.patchRate, now - (session.movedAt ?? now))) / 1000;
+    const { player } = session;
+    const distance = Math.hypot(pos.x - player.x, pos.y - player.y, pos.z - player.z);
+    return distance > this.settings.maxSpeed * elapsed + 1;
   }
 
   /** `name`, or `name-2`, `name-3`... when someone in this world already has it. */

@@ -6,6 +6,8 @@ export const MMOErrorCode = {
   BAD_REQUEST: "BAD_REQUEST",
   /** A position outside the map limits. */
   OUT_OF_MAP: "OUT_OF_MAP",
+  /** A position farther from the last one than `maxSpeed` allows (a teleport or speed cheat). */
+  TOO_FAST: "TOO_FAST",
   /** A request that needs a position, sent before the first one. */
   IN_LIMBO: "IN_LIMBO",
   /** Sent right before the 4100 close of a user who never set a position. */

@@ -29,6 +29,12 @@ export const mmoSettingsSchema = z
     speed: finite.positive().default(240),
     /** Seconds a dropped client's player is kept for it to reconnect. */
     reconnectSeconds: finite.min(0).default(20),
+    /**
+     * Fastest a client may move itself with `position` messages, units per second (0: no
+     * limit, SmartFoxServer's client-authoritative positions). The entry point out of limbo
+     * is not limited; server-side movement (`input`) never exceeds `speed`.
+     */
+    maxSpeed: finite.min(0).default(0),
     /** On SIGTERM: seconds the room keeps running after telling its clients (`server_shutdown`). */
     drainSeconds: finite.min(0).default(10),
   })
@@ -54,6 +60,7 @@ const ENV_OVERRIDES: Record<string, (value: string, s: Record<string, unknown>) 
   MMO_SPEED: (v, s) => (s.speed = parseNumber("MMO_SPEED", v)),
   MMO_RECONNECT_SECONDS: (v, s) => (s.reconnectSeconds = parseNumber("MMO_RECONNECT_SECONDS", v)),
   MMO_DRAIN_SECONDS: (v, s) => (s.drainSeconds = parseNumber("MMO_DRAIN_SECONDS", v)),
+  MMO_MAX_SPEED: (v, s) => (s.maxSpeed = parseNumber("MMO_MAX_SPEED", v)),
 };
 
 export const SETTINGS_ENV_VARS = Object.keys(ENV_OVERRIDES);
