@@ -143,3 +143,75 @@ describe("protocol fuzzing", () => {
     await Promise.allSettled([alice.leave(), bob.leave(), Promise.race([f.leave(), sleep(1000)])]);
   }, 120_000);
 });
+
+describe("anti map-hack", () => {
+  it("a client's raw stream, decoded on its own, never holds an entity beyond its AoI (+ margin) nor a hidden variable", async () => {
+    const r = rng(SEED + 1);
+    const world = "maphack";
+    // A busy world: 40 walking players and 120 items with secrets, in a small area.
+    const bots: SDKRoom<MMOState>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const b = await joinWorld(colyseus.sdk, { world, name: `bot${i}` });
+      b.send("position", { x: 200 + r() * 1600, y: 200 + r() * 1600 });
+      bots.push(b);
+    }
+    const spy = await joinWorld(colyseus.sdk, { world, name: "spy" });
+    const room = roomOf(colyseus, spy);
+    for (let i = 0; i < 120; i++) room.addItem("chest", { x: 100 + r() * 1800, y: 100 + r() * 1800 }, { v: String(i) }, { secret: `SECRET-${i}` });
+
+    // Every byte the spy receives, before the SDK sees it.
+    const frames: Uint8Array[] = [];
+    const events = (spy.connection as unknown as { events: { onmessage: (e: { data: ArrayBuffer }) => void } }).events;
+    const onmessage = events.onmessage;
+    events.onmessage = (e) => {
+      frames.push(new Uint8Array(e.data.slice(0)));
+      onmessage(e);
+    };
+    await placeAt(colyseus, spy, 1000, 1000);
+
+    // Everyone random-walks with key states for a few seconds.
+    const walkers = [...bots, spy];
+    for (let step = 0; step < 40; step++) {
+      for (const w of walkers) {
+        if (r() < 0.3) w.send("input", { up: r() < 0.3, down: r() < 0.3, left: r() < 0.3, right: r() < 0.3 });
+      }
+      await sleep(100);
+    }
+    for (const w of walkers) w.send("input", { up: false, down: false, left: false, right: false });
+    await sleep(300);
+
+    // Decode the raw stream independently: a fresh decoder, the recorded frames only.
+    const { Decoder } = await import("@colyseus/schema");
+    const { MMOState: State } = await import("../src/schema");
+    const decoder = new Decoder(new State());
+    const s = room.settings;
+    // Both may have moved since the last proximity update (and a patch may be in flight).
+    const slack = (2 * s.speed * (s.proximityUpdateMillis + 2 * s.patchRate)) / 1000;
+    const bound = { x: s.aoi.x + s.aoiLeaveMargin + slack, y: s.aoi.y + s.aoiLeaveMargin + slack };
+    let checked = 0;
+    let seenEntities = 0;
+    for (const frame of frames) {
+      const code = frame[0] & 0x1f;
+      if (code !== Protocol.ROOM_STATE && code !== Protocol.ROOM_STATE_PATCH) continue;
+      expect(Buffer.from(frame).toString("latin1")).not.toContain("SECRET");
+      decoder.decode(frame, { offset: 1 });
+      const me = decoder.state.players?.get(spy.sessionId);
+      if (!me) continue;
+      const check = (e: { x: number; y: number }) => {
+        expect(Math.abs(e.x - me.x)).toBeLessThanOrEqual(bound.x);
+        expect(Math.abs(e.y - me.y)).toBeLessThanOrEqual(bound.y);
+        seenEntities++;
+      };
+      decoder.state.players?.forEach((p) => check(p));
+      decoder.state.items?.forEach((it) => check(it));
+      checked++;
+    }
+    console.log(`map-hack check: ${frames.length} frames, ${checked} decoded states, ${seenEntities} entity checks`);
+    expect(checked).toBeGreaterThan(30);
+    expect(seenEntities).toBeGreaterThan(200);
+    // The decoded stream ends where the SDK's view ends: the same players and items.
+    expect([...(decoder.state.players?.keys() ?? [])].sort()).toEqual([...(spy.state.players?.keys() ?? [])].sort());
+    expect([...(decoder.state.items?.keys() ?? [])].sort()).toEqual([...(spy.state.items?.keys() ?? [])].sort());
+    await Promise.all(walkers.map((w) => w.leave()));
+  }, 60_000);
+});
