@@ -7,6 +7,8 @@ export interface ProcessStats {
   heapMB: number;
   /** Event-loop lag over the interval, in ms: how late a 5 ms timer fired. */
   lagMs: { median: number; p99: number; max: number };
+  /** Open handles (sockets, timers, ...) and pending requests: a leak shows here. */
+  handles: number;
   /** The same lags as counts per whole millisecond ("3": 12 means twelve lags of 3.x ms), so intervals can be merged. */
   lagBuckets: Record<string, number>;
 }
@@ -59,6 +61,7 @@ export function sampleProcessStats(intervalMs: number, report: (s: ProcessStats)
       heapMB: mem.heapUsed / 2 ** 20,
       lagMs: { median: bucketPercentile(buckets, 0.5), p99: bucketPercentile(buckets, 0.99), max: maxLag },
       lagBuckets: Object.fromEntries(buckets),
+      handles: activeHandles(),
     });
     buckets = new Map();
     maxLag = 0;
@@ -70,4 +73,10 @@ export function sampleProcessStats(intervalMs: number, report: (s: ProcessStats)
     clearInterval(timer);
     clearInterval(tick);
   };
+}
+
+/** Node's count of active handles and requests (an internal API, used for leak hunting only). */
+function activeHandles(): number {
+  const p = process as unknown as { _getActiveHandles?: () => unknown[]; _getActiveRequests?: () => unknown[] };
+  return (p._getActiveHandles?.().length ?? 0) + (p._getActiveRequests?.().length ?? 0);
 }
