@@ -13,6 +13,7 @@ import { IdentitySigner, identitySecret } from "./src/persistence/identity";
 import { RedisWorldStore } from "./src/persistence/RedisWorldStore";
 import { registry } from "./src/metrics";
 import { monitorCredentials } from "./src/monitorAuth";
+import { ProcessRoom } from "./src/rooms/ProcessRoom";
 import { type MMOSettingsInput, resolveSettings } from "./src/rooms/settings";
 
 /**
@@ -79,6 +80,11 @@ export default config({
   rooms: {
     // One room per world: `joinOrCreate("mmo", { world: "forest" })`.
     mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings, persistence }).filterBy(["world"]),
+    // Game logic in any language: one backend process per room, JSON lines on stdin/stdout
+    // (ScaleSocket style). `joinOrCreate("process", { room: "meadow" })`; page: /bunny.html.
+    process: defineRoom(ProcessRoom, {
+      process: { command: (process.env.PROCESS_COMMAND ?? "python3 examples/bunny/server.py").split(" "), maxRestarts: 3 },
+    }).filterBy(["room"]),
   },
   initializeExpress: (app) => {
     app.get("/healthz", (_req, res) => {

@@ -9,6 +9,10 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     chunkSizeWarningLimit: 2500, // Phaser alone is ~1.4 MB minified
+    rollupOptions: {
+      // The MMO client, and the process-bridge example's page.
+      input: { main: fileURLToPath(new URL("index.html", import.meta.url)), bunny: fileURLToPath(new URL("bunny.html", import.meta.url)) },
+    },
   },
   server: { port: 5173 },
 });

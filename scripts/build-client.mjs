@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const built = join(root, "client/dist/index.html");
-const sources = ["client/index.html", "client/vite.config.ts", "client/src", "src/sdk", "src/rooms/movement.ts", "package.json"];
+const sources = ["client/index.html", "client/bunny.html", "client/vite.config.ts", "client/src", "src/sdk", "src/rooms/movement.ts", "package.json"];
 
 function newest(path) {
   const st = statSync(path);

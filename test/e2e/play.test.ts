@@ -173,6 +173,35 @@ describe("two browsers in one world", () => {
   });
 });
 
+describe("the process bridge example (Python backend)", () => {
+  it("two bunny pages in one room: a click hops the bunny on both", async () => {
+    type BunnyState = { me: string; bunnies: Record<string, { x: number; y: number }> };
+    const state = (p: Page) => p.evaluate(() => (window as unknown as { __bunny?: { state(): BunnyState } }).__bunny?.state());
+    const a = await context.newPage();
+    const b = await context.newPage();
+    await a.goto(`${base}/bunny.html?room=e2e-bunnies`);
+    await b.goto(`${base}/bunny.html?room=e2e-bunnies`);
+    await until2(async () => Object.keys((await state(b))?.bunnies ?? {}).length === 2, "two bunnies");
+    const me = (await state(a))!.me;
+    expect(me).toBeTruthy();
+    await a.bringToFront();
+    await a.mouse.click(600, 400);
+    await until2(async () => (await state(b))?.bunnies[me]?.x === 600, "the hop is seen on the other page");
+    expect((await state(b))!.bunnies[me]).toEqual({ x: 600, y: 400 });
+    await b.bringToFront();
+    await b.screenshot({ path: join(process.cwd(), "test-artifacts", "e2e", "bunny.png") });
+    await closeAll(a, b);
+  });
+});
+
+async function until2(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe("connection trouble", () => {
   it("a page whose connection the server kills shows reconnecting, then recovers its player", async () => {
     const a = await openPlayer(context, base, "world=e2e-reconnect&name=Rita&x=1000&y=1000");

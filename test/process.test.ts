@@ -1,0 +1,156 @@
+import { defineRoom } from "@colyseus/core";
+import type { Room as SDKRoom } from "@colyseus/sdk";
+import { type ColyseusTestServer, boot } from "@colyseus/testing";
+import config from "@colyseus/tools";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProcessRoom } from "../src/rooms/ProcessRoom";
+import { sleep, until } from "./helpers/server";
+
+// The process bridge with real backends: the Python bunny example and a tiny Node one.
+let colyseus: ColyseusTestServer;
+const pids: number[] = [];
+
+beforeAll(async () => {
+  const app = config({
+    displayLogs: false,
+    rooms: {
+      bunny: defineRoom(ProcessRoom, { process: { command: ["python3", "examples/bunny/server.py"] } }).filterBy(["room"]),
+      echo: defineRoom(ProcessRoom, {
+        process: { command: [process.execPath, "test/fixtures/echo-backend.mjs"], maxRestarts: 1, maxLinesPerSecond: 100, maxLineBytes: 10_000 },
+      }).filterBy(["room"]),
+    },
+  });
+  colyseus = await boot(app);
+});
+
+afterAll(async () => {
+  await colyseus.shutdown();
+  // No backend outlives its room.
+  await sleep(300);
+  for (const pid of pids) expect(alive(pid), `backend ${pid} still running`).toBe(false);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every message a client gets, by type. */
+function inbox(room: SDKRoom): Map<string, unknown[]> {
+  const got = new Map<string, unknown[]>();
+  room.onMessage("*", (type: string | number, message: unknown) => {
+    const list = got.get(String(type)) ?? [];
+    list.push(message);
+    got.set(String(type), list);
+  });
+  return got;
+}
+
+const backendOf = (room: SDKRoom) => colyseus.getRoomById(room.roomId) as unknown as ProcessRoom;
+
+describe("the Python bunny example", () => {
+  it("welcomes each player privately (_to), broadcasts the state, moves bunnies, forgets who left", async () => {
+    const clients = [] as SDKRoom[];
+    const boxes = [] as Map<string, unknown[]>[];
+    for (let i = 0; i < 3; i++) {
+      const c = await colyseus.sdk.joinOrCreate("bunny", { room: "meadow" });
+      boxes.push(inbox(c));
+      clients.push(c);
+    }
+    expect(new Set(clients.map((c) => c.roomId)).size).toBe(1);
+    pids.push(backendOf(clients[0]).pid!);
+    type State = { data: Record<string, { x: number; y: number }> };
+    const lastState = (i: number) => (boxes[i].get("State")?.at(-1) as State | undefined)?.data ?? {};
+    await until(() => boxes.every((_b, i) => Object.keys(lastState(i)).length === 3), "everyone sees three bunnies");
+    // Each welcome went to its player only.
+    boxes.forEach((box, i) => expect(box.get("Welcome")).toEqual([{ t: "Welcome", data: { id: clients[i].sessionId } }]));
+
+    clients[1].send("Input", { x: 321, y: 123 });
+    await until(() => boxes.every((_b, i) => lastState(i)[clients[1].sessionId]?.x === 321), "the bunny moved for everyone");
+    clients[1].send("Input", { x: "far", y: 123 }); // ignored by the backend
+    await clients[2].leave();
+    await until(() => Object.keys(lastState(0)).length === 2, "the one who left is gone");
+    expect(lastState(0)[clients[1].sessionId]).toEqual({ x: 321, y: 123 });
+    await Promise.all(clients.slice(0, 2).map((c) => c.leave()));
+  });
+
+  it("rooms by URL: ?room=NAME selects the room", async () => {
+    const a = await colyseus.sdk.joinOrCreate("bunny", { room: "one" });
+    const b = await colyseus.sdk.joinOrCreate("bunny", { room: "two" });
+    const c = await colyseus.sdk.joinOrCreate("bunny", { room: "one" });
+    expect(a.roomId).toBe(c.roomId);
+    expect(b.roomId).not.toBe(a.roomId);
+    pids.push(backendOf(a).pid!, backendOf(b).pid!);
+    await expect(colyseus.sdk.joinOrCreate("bunny", { room: "../x" })).rejects.toThrow(/room names/);
+    await Promise.all([a, b, c].map((r) => r.leave()));
+  });
+});
+
+describe("a Node backend", () => {
+  it("passes client messages with the sender, connect and disconnect events, and _to targeting", async () => {
+    const a = await colyseus.sdk.joinOrCreate("echo", { room: "e1" });
+    const boxA = inbox(a);
+    const b = await colyseus.sdk.joinOrCreate("echo", { room: "e1" });
+    const boxB = inbox(b);
+    pids.push(backendOf(a).pid!);
+    await until(() => (boxA.get("Connect") ?? []).some((m) => (m as { who: string }).who === b.sessionId), "A hears B connect");
+    a.send("hello", { n: 1 });
+    await until(() => (boxB.get("echo")?.length ?? 0) === 1, "B gets A's message echoed");
+    expect(boxB.get("echo")![0]).toEqual({ t: "echo", from: a.sessionId, type: "hello", data: { n: 1 } });
+    a.send("cmd", { do: "whisper", to: b.sessionId });
+    await until(() => (boxB.get("secret")?.length ?? 0) === 1, "B gets the whisper");
+    await sleep(100);
+    expect(boxA.get("secret")).toBeUndefined();
+    expect(boxB.get("secret")![0]).toEqual({ t: "secret", text: "for you only" }); // _to stripped
+    await b.leave();
+    await until(() => (boxA.get("Disconnect") ?? []).some((m) => (m as { who: string }).who === b.sessionId), "A hears B leave");
+    await a.leave();
+  });
+
+  it("drops bad output lines and floods, and keeps going", async () => {
+    const a = await colyseus.sdk.joinOrCreate("echo", { room: "e2" });
+    const box = inbox(a);
+    const room = backendOf(a);
+    pids.push(room.pid!);
+    a.send("cmd", { do: "garbage" });
+    await until(() => (box.get("after-garbage")?.length ?? 0) === 1, "the line after the garbage arrives");
+    expect(room.dropped.notJson).toBe(2);
+    expect(room.dropped.tooLong).toBe(1);
+    a.send("cmd", { do: "stderr" });
+    await sleep(1100); // a fresh second for the rate limit
+    a.send("cmd", { do: "flood" });
+    await until(() => room.dropped.flood > 0, "the flood is cut");
+    await sleep(300);
+    expect(box.get("spam")?.length).toBeLessThanOrEqual(100);
+    expect(room.dropped.flood).toBeGreaterThanOrEqual(4900);
+    await sleep(1100); // the next second: the backend is heard again
+    a.send("still", {});
+    await until(() => (box.get("echo") ?? []).some((m) => (m as { type: string }).type === "still"), "still echoing", 3000);
+    await a.leave();
+  });
+
+  it("restarts a crashed backend (maxRestarts), then closes the room and tells the clients", async () => {
+    const a = await colyseus.sdk.joinOrCreate("echo", { room: "e3" });
+    const box = inbox(a);
+    const room = backendOf(a);
+    const firstPid = room.pid!;
+    pids.push(firstPid);
+    a.send("cmd", { do: "crash" });
+    await until(() => room.pid !== firstPid && room.pid !== undefined, "a new backend");
+    pids.push(room.pid!);
+    expect(alive(firstPid)).toBe(false);
+    // The new backend was told who is here, and works.
+    await until(() => (box.get("Connect") ?? []).length >= 2, "the new backend greets the client again");
+    a.send("ping", {});
+    await until(() => (box.get("echo") ?? []).some((m) => (m as { type: string }).type === "ping"), "the new backend echoes");
+
+    const left = new Promise<number>((resolve) => a.onLeave((code) => resolve(code)));
+    a.send("cmd", { do: "crash" });
+    expect(await left).toBe(4000);
+    expect(box.get("process_exit")).toEqual([{ code: 3, signal: null }]);
+  });
+});
