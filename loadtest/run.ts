@@ -6,17 +6,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import os, { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
+import { freePort, numberOption, onLines } from "../scripts/lib";
 import { type ProcessStats, bucketPercentile } from "../src/processStats";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const argv = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
+const opt = (name: string, fallback: number) => numberOption(argv, name, fallback);
 const counts = argv.includes("--bots") ? [opt("bots", 2000)] : [1000, 1500, 2000, 2500, 3000];
 const steadySeconds = opt("steady", 30);
 const joinRate = opt("join-rate", 100);
@@ -38,28 +35,7 @@ interface RunResult extends BotResult {
   holds: boolean;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-function lines(child: ChildProcess, onLine: (line: string) => void): void {
-  let buf = "";
-  child.stdout!.on("data", (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      onLine(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-}
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
@@ -86,7 +62,7 @@ async function runOnce(bots: number): Promise<RunResult> {
   const stats: ProcessStats[] = [];
   const listening = new Promise<void>((resolve, reject) => {
     server.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-    lines(server, (line) => {
+    onLines(server, (line) => {
       if (line.includes("Listening on")) resolve();
       if (line.startsWith("STATS ")) stats.push(JSON.parse(line.slice(6)) as ProcessStats);
     });
@@ -106,7 +82,7 @@ async function runOnce(bots: number): Promise<RunResult> {
     let steadyStart = 0;
     let steadyEnd = 0;
     let result: BotResult | undefined;
-    lines(botProc, (line) => {
+    onLines(botProc, (line) => {
       if (line.startsWith("STEADY_START ")) steadyStart = Number(line.slice(13));
       else if (line.startsWith("STEADY_END ")) steadyEnd = Number(line.slice(11));
       else if (line.startsWith("RESULT ")) result = JSON.parse(line.slice(7)) as BotResult;

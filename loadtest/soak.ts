@@ -2,46 +2,22 @@
 // process; waves of SDK bots (loadtest/bots.ts) join one world, walk, chat and leave, again
 // and again. After each wave (everyone gone) it reports the server's memory and open handles,
 // so a leak shows as a column that keeps growing. Options: --waves 6, --bots 300, --steady 20.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, numberOption, onLines } from "../scripts/lib";
 import type { ProcessStats } from "../src/processStats";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const argv = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
+const opt = (name: string, fallback: number) => numberOption(argv, name, fallback);
 const waves = opt("waves", 6);
 const bots = opt("bots", 300);
 const steady = opt("steady", 20);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-function onLines(child: ChildProcess, f: (line: string) => void): void {
-  let buf = "";
-  child.stdout!.on("data", (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      f(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-}
 
 async function main(): Promise<void> {
   const port = await freePort();

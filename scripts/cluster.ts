@@ -5,17 +5,14 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, numberOption } from "./lib";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const argv = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
+const opt = (name: string, fallback: number) => numberOption(argv, name, fallback);
 const processes = opt("processes", 3);
 const front = opt("port", Number(process.env.PORT ?? 2567));
 const host = process.env.PUBLIC_HOST ?? "localhost";
@@ -23,16 +20,6 @@ const NGINX = "/usr/sbin/nginx";
 const children: ChildProcess[] = [];
 const runtime = mkdtempSync(join(tmpdir(), "mmo-cluster-"));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a child whose output lines are prefixed; resolves when a line contains `ready`. */
 function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<ChildProcess> {

@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
 import { CHROMIUM } from "./globalSetup";
+
+export { freePort } from "../../scripts/lib";
 
 /** Where screenshots go; CI keeps the folder in its clone for inspection. */
 export const ARTIFACTS = join(process.cwd(), "test-artifacts", "e2e");
@@ -28,16 +29,6 @@ export interface Snapshot {
   debug: boolean;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Debian's Chromium, headless, with a fresh profile, and no throttling of background tabs. */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
