@@ -2,7 +2,7 @@
 // Prints one JSON line. Run by bench/run.ts.
 import { Encoder, StateView } from "@colyseus/schema";
 import { SchemaSerializer, ClientState, type Client } from "@colyseus/core";
-import { Item, MMOState, Player } from "../src/schema";
+import { Item, MMOState, Player } from "../src/shared/schema";
 import type { SceneSpec } from "./scene";
 import { type Run, type StrategyName, start } from "./strategies";
 

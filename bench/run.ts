@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
+import { ROOT as root, cliOptions, tsx } from "../scripts/lib";
 import { AOI, MARGIN, PATCH_MS, PROXIMITY_MS, type SceneSpec, mapSide } from "./scene";
 import { STRATEGIES, type StrategyName } from "./strategies";
 
@@ -31,8 +31,7 @@ interface CaseResult {
   heapMB: { setup: number; afterRun: number };
 }
 
-const quick = process.argv.includes("--quick");
-const root = fileURLToPath(new URL("..", import.meta.url));
+const { quick } = cliOptions(process.argv.slice(2), { numbers: {}, flags: ["quick"] });
 
 const SCENES: SceneSpec[] = quick
   ? [{ name: "quick-200", players: 200, items: 200, movingItems: 0.1, visible: 30 }]
@@ -53,7 +52,8 @@ function patchesFor(spec: SceneSpec, strategy: StrategyName): number {
 
 function runCase(spec: SceneSpec, strategy: StrategyName): CaseResult {
   const args = { spec, strategy, patches: patchesFor(spec, strategy), warmup: quick ? 5 : 10, sampleClients: quick ? 20 : 100 };
-  const out = execFileSync(process.execPath, ["--expose-gc", "--max-old-space-size=12000", "--import", "tsx", "bench/case.ts", JSON.stringify(args)], {
+  const [node, caseArgs] = tsx("bench/case.ts", JSON.stringify(args));
+  const out = execFileSync(node, ["--expose-gc", "--max-old-space-size=12000", ...caseArgs], {
     cwd: root,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
@@ -154,7 +154,7 @@ ${targets}
 - The stock serializer walks the room's whole change queue once per client: its encode cost
   grows with clients x changes, which is what makes it seconds per patch at 5k-10k.
 - Ours encodes each changed entity once and appends its bytes to the frames of the views
-  whose visibility bitmap holds it (\`src/rooms/FanOutSerializer.ts\`), so encode grows with
+  whose visibility bitmap holds it (\`src/framework/serializer/FanOutSerializer.ts\`), so encode grows with
   what the clients see. What remains is mostly StateView's own cost of adding and removing
   entities from views (several microseconds per add) as players cross AoI borders, and
   the per-view encode of those adds.

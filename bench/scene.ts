@@ -1,6 +1,6 @@
 import { MapSchema, Schema, type } from "@colyseus/schema";
-import type { Vec3 } from "../src/aoi";
-import { Item, MMOState, Player } from "../src/schema";
+import type { Vec3 } from "../src/shared/vector";
+import { Item, MMOState, Player } from "../src/shared/schema";
 import { rng } from "../test/helpers/rng";
 
 /** One benchmark scene: how many players and items, and how many entities each client should see. */

@@ -1,8 +1,8 @@
 import { type Client, ClientState, SchemaSerializer } from "@colyseus/core";
 import { Encoder, type Schema, StateView } from "@colyseus/schema";
 import { InterestManager, growVec, insideBox } from "../src/aoi";
-import { FanOutSerializer } from "../src/rooms/FanOutSerializer";
-import { type Item, MMOState, type Player } from "../src/schema";
+import { FanOutSerializer, applyProximityDiff } from "../src/framework";
+import { type Item, MMOState, type Player } from "../src/shared/schema";
 import { AOI, BroadcastState, MARGIN, PATCH_MS, PROXIMITY_MS, Scene, type SceneSpec } from "./scene";
 
 Encoder.BUFFER_SIZE = 4 * 1024 * 1024;
@@ -104,13 +104,7 @@ export function start(name: StrategyName, spec: SceneSpec): Run {
       }
     } else if (name !== "broadcast") {
       // As the room does: each client every PROXIMITY_MS, spread evenly over the patches.
-      aoi.updateDue(now, PROXIMITY_MS, (observer, players, items) => {
-        const view = viewOf.get(observer)!.view!;
-        for (const e of players.left) view.remove(e);
-        for (const e of items.left) view.remove(e);
-        for (const e of players.entered) view.add(e);
-        for (const e of items.entered) view.add(e);
-      });
+      aoi.updateDue(now, PROXIMITY_MS, (observer, players, items) => applyProximityDiff(viewOf.get(observer)!.view!, players, items));
     }
   };
 

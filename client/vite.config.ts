@@ -5,6 +5,9 @@ import { defineConfig } from "vite";
 // server on :2567; `npm start` builds it into client/dist, which the game server serves.
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
+  // The client's one way into the server's folders: src/shared (protocol, codes, movement,
+  // vectors, schema, SDK helper). ESLint refuses any other path out of client/.
+  resolve: { alias: { "@shared": fileURLToPath(new URL("../src/shared", import.meta.url)) } },
   build: {
     outDir: "dist",
     emptyOutDir: true,

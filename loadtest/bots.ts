@@ -2,7 +2,7 @@
 // key states decided at 10 Hz (sent on change, as the browser client does) and chats now
 // and then. Bots count the state patches they receive without decoding them. Prints "STEADY_START <ms>", "STEADY_END <ms>" and a final "RESULT {json}".
 import { Client, Protocol, type Room } from "@colyseus/sdk";
-import type { MMOState } from "../src/schema";
+import type { MMOState } from "../src/shared/schema";
 
 interface Args {
   endpoint: string;

@@ -3,20 +3,15 @@
 // world and stops at the first count that does not hold (a failed join, a disconnect, or an
 // event-loop lag p99 of 50 ms or more). Options: --bots 2000 (one run), --steady 30 (seconds
 // measured), --join-rate 100 (joins per second), --no-write.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import os, { tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
-import { freePort, numberOption, onLines } from "../scripts/lib";
-import { type ProcessStats, bucketPercentile } from "../src/processStats";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { ROOT as root, cliOptions, startProcess, startServer, tsx } from "../scripts/lib";
+import { type ProcessStats, bucketPercentile } from "../src/ops/processStats";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback: number) => numberOption(argv, name, fallback);
-const counts = argv.includes("--bots") ? [opt("bots", 2000)] : [1000, 1500, 2000, 2500, 3000];
-const steadySeconds = opt("steady", 30);
-const joinRate = opt("join-rate", 100);
+const opts = cliOptions(process.argv.slice(2), { numbers: { bots: 2000, steady: 30, "join-rate": 100 }, flags: ["no-write"] });
+const counts = opts.given.has("bots") ? [opts.bots] : [1000, 1500, 2000, 2500, 3000];
+const steadySeconds = opts.steady;
+const joinRate = opts["join-rate"];
 const LAG_P99_LIMIT_MS = 50;
 
 interface BotResult {
@@ -35,59 +30,32 @@ interface RunResult extends BotResult {
   holds: boolean;
 }
 
-
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill("SIGTERM");
-  await Promise.race([new Promise((r) => child.once("exit", r)), new Promise((r) => setTimeout(r, 8000))]);
-  if (child.exitCode === null) child.kill("SIGKILL");
-}
-
 async function runOnce(bots: number): Promise<RunResult> {
-  const port = await freePort();
-  const server = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      NODE_ENV: "production",
-      STATS_INTERVAL_MS: "1000",
-      MONITOR_PASSWORD: "loadtest",
-      MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-loadtest-data-")),
-      MMO_MAX_USERS: String(bots + 100),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+  const server = await startServer({
+    env: { STATS_INTERVAL_MS: "1000", MONITOR_PASSWORD: "loadtest", MMO_MAX_USERS: String(bots + 100) },
+    echo: (line) => !line.startsWith("STATS ") && !line.includes("Listening on") && console.error(line),
   });
   const stats: ProcessStats[] = [];
-  const listening = new Promise<void>((resolve, reject) => {
-    server.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-    onLines(server, (line) => {
-      if (line.includes("Listening on")) resolve();
-      if (line.startsWith("STATS ")) stats.push(JSON.parse(line.slice(6)) as ProcessStats);
-    });
+  server.onLine((line) => {
+    if (line.startsWith("STATS ")) stats.push(JSON.parse(line.slice(6)) as ProcessStats);
   });
   const deadline = setTimeout(() => {
     console.error("load test over its time limit: stopping");
-    server.kill("SIGKILL");
+    server.child.kill("SIGKILL");
     process.exit(2);
   }, (bots / joinRate + steadySeconds + 180) * 1000);
   try {
-    await listening;
-    const botArgs = { endpoint: `http://127.0.0.1:${port}`, bots, world: "loadtest", joinsPerSecond: joinRate, steadySeconds };
-    const botProc = spawn(process.execPath, ["--import", "tsx", "loadtest/bots.ts", JSON.stringify(botArgs)], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const botArgs = { endpoint: server.endpoint, bots, world: "loadtest", joinsPerSecond: joinRate, steadySeconds };
+    const botProc = await startProcess(...tsx("loadtest/bots.ts", JSON.stringify(botArgs)), { echo: (line) => /^(STEADY_|RESULT )/.test(line) || console.error(line) });
     let steadyStart = 0;
     let steadyEnd = 0;
     let result: BotResult | undefined;
-    onLines(botProc, (line) => {
+    botProc.onLine((line) => {
       if (line.startsWith("STEADY_START ")) steadyStart = Number(line.slice(13));
       else if (line.startsWith("STEADY_END ")) steadyEnd = Number(line.slice(11));
       else if (line.startsWith("RESULT ")) result = JSON.parse(line.slice(7)) as BotResult;
     });
-    await new Promise((r) => botProc.once("exit", r));
+    await botProc.exited;
     if (!result) throw new Error("the bot process ended without a result");
     const window = stats.filter((s) => s.at > steadyStart && s.at <= steadyEnd + 500);
     const sorted = (f: (s: ProcessStats) => number) => window.map(f).sort((a, b) => a - b);
@@ -107,7 +75,7 @@ async function runOnce(bots: number): Promise<RunResult> {
     return { ...result, server: server_, holds };
   } finally {
     clearTimeout(deadline);
-    await stop(server);
+    await server.stop("SIGTERM", 8000);
   }
 }
 
@@ -144,7 +112,7 @@ async function main(): Promise<void> {
   console.log(`\n${md}`);
   const largest = results.filter((r) => r.holds).pop()?.requested ?? 0;
   console.log(`\nLargest count that held: ${largest}`);
-  if (argv.includes("--no-write")) return;
+  if (opts["no-write"]) return;
   writeFileSync(`${root}/loadtest/results.json`, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`);
   const section = `<!-- loadtest -->
 ## Real-socket load test

@@ -2,48 +2,27 @@
 // distributed engine. Redis (REDIS_URL, or a redis-server started here on a free port),
 // N game server processes each with its own public address, and nginx as the front door
 // on one port. Ctrl-C stops everything it started.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort, numberOption } from "./lib";
+import { type ManagedProcess, ROOT as root, cliOptions, startProcess, startRedis, startServer } from "./lib";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback: number) => numberOption(argv, name, fallback);
-const processes = opt("processes", 3);
-const front = opt("port", Number(process.env.PORT ?? 2567));
+const opts = cliOptions(process.argv.slice(2), { numbers: { processes: 3, port: Number(process.env.PORT ?? 2567) } });
+const { processes } = opts;
+const front = opts.port;
 const host = process.env.PUBLIC_HOST ?? "localhost";
 const NGINX = "/usr/sbin/nginx";
-const children: ChildProcess[] = [];
+/** Everything started here, oldest first; stopped newest first. */
+const children: Array<{ name: string; stop(): Promise<void> }> = [];
 const runtime = mkdtempSync(join(tmpdir(), "mmo-cluster-"));
+const prefixed = (name: string) => (line: string) => line.trim() && console.log(`[${name}] ${line}`);
 
-
-/** Starts a child whose output lines are prefixed; resolves when a line contains `ready`. */
-function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const onLine = (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n")) {
-        if (!line.trim()) continue;
-        console.log(`[${name}] ${line}`);
-        if (!done && line.includes(ready)) {
-          done = true;
-          resolve(child);
-        }
-      }
-    };
-    child.stdout!.on("data", onLine);
-    child.stderr!.on("data", onLine);
-    child.once("exit", (code) => {
-      if (!done) reject(new Error(`${name} exited with ${code} before it was ready`));
-      else if (!stopping) console.log(`[${name}] exited with ${code}`);
-    });
-  });
+/** Remembers a started child, and reports it if it exits while the cluster runs. */
+function track(name: string, p: ManagedProcess): void {
+  children.push({ name, stop: () => p.stop("SIGTERM", 20_000) });
+  void p.exited.then((code) => !stopping && console.log(`[${name}] exited with ${code}`));
 }
 
 function ensureNginx(): void {
@@ -63,14 +42,7 @@ async function stopAll(code = 0): Promise<never> {
     stopping = true;
     console.log("Stopping the cluster...");
     // Newest first: nginx, the game processes (they drain), then Redis.
-    for (const child of [...children].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    for (const child of [...children].reverse()) await child.stop();
     rmSync(runtime, { recursive: true, force: true });
   }
   process.exit(code);
@@ -84,25 +56,28 @@ async function main(): Promise<void> {
 
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
-    const port = await freePort();
-    await start("redis", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {}, "Ready to accept");
-    redisUrl = `redis://127.0.0.1:${port}`;
+    const redis = await startRedis({ echo: prefixed("redis") });
+    children.push({ name: "redis", stop: redis.stop });
+    redisUrl = redis.url;
   }
 
   const identitySecretForCluster = process.env.IDENTITY_SECRET || randomBytes(32).toString("base64url");
   const ports: number[] = [];
   const pids: number[] = [];
   for (let i = 1; i <= processes; i++) {
-    const port = await freePort();
-    ports.push(port);
-    const child = await start(`p${i}`, process.execPath, ["--import", "tsx", "src/index.ts"], {
-      // Every process must sign and check guest identities with the same secret.
-      IDENTITY_SECRET: identitySecretForCluster,
-      PORT: String(port),
-      REDIS_URL: redisUrl,
-      PUBLIC_ADDRESS: `${host}:${front}/p${i}`,
-    }, "Listening on");
-    pids.push(child.pid!);
+    const game = await startServer({
+      isolated: false,
+      echo: prefixed(`p${i}`),
+      env: {
+        // Every process must sign and check guest identities with the same secret.
+        IDENTITY_SECRET: identitySecretForCluster,
+        REDIS_URL: redisUrl,
+        PUBLIC_ADDRESS: `${host}:${front}/p${i}`,
+      },
+    });
+    track(`p${i}`, game);
+    ports.push(game.port);
+    pids.push(game.child.pid!);
   }
 
   for (const dir of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(runtime, dir), { recursive: true });
@@ -128,9 +103,9 @@ async function main(): Promise<void> {
     );
   const confFile = join(runtime, "nginx.conf");
   writeFileSync(confFile, conf);
-  const nginx = spawn(NGINX, ["-c", confFile, "-p", runtime], { stdio: ["ignore", "inherit", "inherit"] });
-  children.push(nginx);
-  nginx.once("exit", (code) => {
+  const nginx = await startProcess(NGINX, ["-c", confFile, "-p", runtime], { echo: prefixed("nginx") });
+  children.push({ name: "nginx", stop: () => nginx.stop() });
+  void nginx.exited.then((code) => {
     if (!stopping) {
       console.error(`nginx exited with ${code}`);
       void stopAll(1);

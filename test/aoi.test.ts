@@ -109,15 +109,13 @@ describe("Interest (hysteresis) against brute force", () => {
             grid.move(e, e.p);
           }
           const victim = all[observers.length + Math.floor(r() * (all.length - observers.length))];
-          if (alive.delete(victim.id)) {
-            for (const interest of interests) interest.forget(victim);
-            grid.remove(victim);
-          }
+          // Removed from the grid only, as the room does: observers drop it silently.
+          if (alive.delete(victim.id)) grid.remove(victim);
           observers.forEach((o, k) => {
             const before = new Set(interests[k].visible);
             const diff = interests[k].update(grid, o.p, world.aoi, leaveBox, o);
             const want = bruteForceStep(expected[k], all, alive, o, world.aoi, margin);
-            // The removed entity was forgotten silently, so compare from the forgotten state.
+            // The removed entity is dropped silently (no `left`), so compare without it.
             expected[k] = want;
             expect(new Set([...interests[k].visible].map((e) => e.id))).toEqual(want);
             for (const e of diff.entered) expect(before.has(e)).toBe(false);
@@ -158,7 +156,7 @@ describe("InterestManager", () => {
     m.removeItem("gem");
     expect(m.interestOf("a")?.items.visible.size).toBe(0);
     m.removePlayer("b");
-    expect(m.isObserving("b")).toBe(false);
+    expect(m.interestOf("b")).toBeUndefined();
     expect(m.interestOf("a")?.players.visible.size).toBe(0);
   });
 

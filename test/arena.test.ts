@@ -1,30 +1,18 @@
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defineRoom } from "@colyseus/core";
-import { boot } from "@colyseus/testing";
-import config from "@colyseus/tools";
 import { ArenaRoom } from "../src/game/ArenaRoom";
 import { nearbyTarget, stepToward } from "../src/game/wander";
-import { resolveSettings } from "../src/rooms/settings";
-import type { MMOError } from "../src/rooms/protocol";
-import { joinWorld } from "../src/sdk";
-import { nextMessage, placeAt, roomOf, sleep, until } from "./helpers/server";
+import type { MMOError } from "../src/shared/protocol";
+import { joinWorld } from "../src/shared/sdk";
+import { bootMMO, nextMessage, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {
-  const app = config({
-    displayLogs: false,
-    rooms: {
-      mmo: defineRoom(ArenaRoom, {
-        settings: resolveSettings(
-          { proximityUpdateMillis: 50, maxSpeed: 300, mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 3000, y: 3000, z: 0 } } },
-          {},
-        ),
-        game: { gems: 40, npcs: 10 },
-      }).filterBy(["world"]),
-    },
-  });
-  colyseus = await boot(app);
+  colyseus = await bootMMO(
+    { proximityUpdateMillis: 50, maxSpeed: 300, mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 3000, y: 3000, z: 0 } } },
+    ArenaRoom,
+    { game: { gems: 40, npcs: 10 } },
+  );
 });
 afterAll(async () => {
   await colyseus.shutdown();

@@ -1,7 +1,7 @@
 import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MMOState } from "../src/schema";
-import { joinWorld } from "../src/sdk";
+import type { MMOState } from "../src/shared/schema";
+import { joinWorld } from "../src/shared/sdk";
 import { type GameProcess, hostOf, metric, startGameProcess, startRedis } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
 

@@ -3,8 +3,8 @@ import { SchemaSerializer } from "@colyseus/core";
 import { Decoder, StateView } from "@colyseus/schema";
 import { describe, expect, it } from "vitest";
 import { InterestManager } from "../src/aoi";
-import { FanOutSerializer } from "../src/rooms/FanOutSerializer";
-import { Item, MMOState, Player } from "../src/schema";
+import { FanOutSerializer } from "../src/framework/serializer/FanOutSerializer";
+import { Item, MMOState, Player } from "../src/shared/schema";
 import { rng } from "./helpers/rng";
 
 /** One world driven identically under two serializers. */

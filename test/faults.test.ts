@@ -3,8 +3,8 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Client, type Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MMOState } from "../src/schema";
-import { joinWorld } from "../src/sdk";
+import type { MMOState } from "../src/shared/schema";
+import { joinWorld } from "../src/shared/sdk";
 import { rng } from "./helpers/rng";
 import { bootMMO, placeAt, roomOf, sleep, until } from "./helpers/server";
 

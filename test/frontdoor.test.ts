@@ -1,35 +1,29 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MMOState } from "../src/schema";
-import { joinWorld } from "../src/sdk";
-import { freePort } from "./helpers/cluster";
+import type { MMOState } from "../src/shared/schema";
+import { joinWorld } from "../src/shared/sdk";
+import { type ManagedProcess, freePort, startProcess, tsx } from "../scripts/lib";
 import { sleep, until } from "./helpers/server";
 
 // `npm run cluster`: Redis, two game processes and nginx in front, all started and stopped by
 // the cluster command itself. Clients only know the front door's address.
-let cluster: ChildProcess;
+let cluster: ManagedProcess;
 let front: number;
-let output = "";
 
 beforeAll(async () => {
   front = await freePort();
-  cluster = spawn(process.execPath, ["--import", "tsx", "scripts/cluster.ts", "--processes", "2", "--port", String(front)], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-front-data-")), REDIS_URL: "", MONITOR_PASSWORD: "frontdoor", MMO_DRAIN_SECONDS: "1", GAME_GEMS: "5", GAME_NPCS: "1" },
+  cluster = await startProcess(...tsx("scripts/cluster.ts", "--processes", "2", "--port", String(front)), {
+    env: { MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-front-data-")), REDIS_URL: "", MONITOR_PASSWORD: "frontdoor", MMO_DRAIN_SECONDS: "1", GAME_GEMS: "5", GAME_NPCS: "1" },
+    ready: "CLUSTER READY",
+    readyMs: 240_000,
   });
-  cluster.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  cluster.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  await until(() => output.includes("CLUSTER READY"), `the cluster is ready\n${output.slice(-3000)}`, 240_000);
 }, 300_000);
 
 afterAll(async () => {
-  if (cluster && cluster.exitCode === null) {
-    cluster.kill("SIGKILL");
-  }
+  await cluster?.stop("SIGKILL");
 });
 
 /** The process a room lives on, from its WebSocket URL (/p1/..., /p2/...). */
@@ -58,10 +52,9 @@ describe("the cluster command", () => {
   });
 
   it("Ctrl-C stops everything it started", async () => {
-    const exited = new Promise<number | null>((resolve) => cluster.once("exit", resolve));
-    cluster.kill("SIGINT");
-    expect(await exited).toBe(0);
+    cluster.child.kill("SIGINT");
+    expect(await cluster.exited).toBe(0);
     await expect(fetch(`http://127.0.0.1:${front}/healthz`)).rejects.toThrow();
-    expect(output).toContain("Stopping the cluster");
+    expect(cluster.output()).toContain("Stopping the cluster");
   }, 60_000);
 });

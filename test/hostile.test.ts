@@ -2,8 +2,8 @@ import { Protocol, getMessageBytes } from "@colyseus/core";
 import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MMOState } from "../src/schema";
-import { joinWorld } from "../src/sdk";
+import type { MMOState } from "../src/shared/schema";
+import { joinWorld } from "../src/shared/sdk";
 import { rng } from "./helpers/rng";
 import { bootMMO, placeAt, roomOf, sleep, until } from "./helpers/server";
 
@@ -182,7 +182,7 @@ describe("anti map-hack", () => {
 
     // Decode the raw stream independently: a fresh decoder, the recorded frames only.
     const { Decoder } = await import("@colyseus/schema");
-    const { MMOState: State } = await import("../src/schema");
+    const { MMOState: State } = await import("../src/shared/schema");
     const decoder = new Decoder(new State());
     const s = room.settings;
     // Both may have moved since the last proximity update (and a patch may be in flight).

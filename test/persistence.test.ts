@@ -1,21 +1,18 @@
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineRoom } from "@colyseus/core";
 import type { Room as SDKRoom } from "@colyseus/sdk";
-import { type ColyseusTestServer, boot } from "@colyseus/testing";
-import config from "@colyseus/tools";
+import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArenaRoom } from "../src/game/ArenaRoom";
-import { FileWorldStore } from "../src/persistence/FileWorldStore";
-import { IdentitySigner } from "../src/persistence/identity";
-import { RedisWorldStore } from "../src/persistence/RedisWorldStore";
-import type { WorldSnapshot } from "../src/persistence/WorldStore";
-import { resolveSettings } from "../src/rooms/settings";
-import type { MMOState } from "../src/schema";
-import { joinWorld } from "../src/sdk";
+import { FileWorldStore } from "../src/framework/persistence/FileWorldStore";
+import { IdentitySigner } from "../src/framework/persistence/identity";
+import { RedisWorldStore } from "../src/framework/persistence/RedisWorldStore";
+import type { WorldSnapshot } from "../src/framework/persistence/WorldStore";
+import type { MMOState } from "../src/shared/schema";
+import { joinWorld } from "../src/shared/sdk";
 import { startRedis } from "./helpers/cluster";
-import { placeAt, roomOf, sleep, until } from "./helpers/server";
+import { bootMMO, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 const dir = mkdtempSync(join(tmpdir(), "mmo-persist-"));
 const store = new FileWorldStore(dir);
@@ -23,17 +20,10 @@ const identity = new IdentitySigner(Buffer.from("test-secret"));
 let colyseus: ColyseusTestServer;
 
 beforeAll(async () => {
-  const app = config({
-    displayLogs: false,
-    rooms: {
-      mmo: defineRoom(ArenaRoom, {
-        settings: resolveSettings({ proximityUpdateMillis: 50, reconnectSeconds: 0 }, {}),
-        game: { gems: 3, npcs: 0 },
-        persistence: { store, identity, snapshotSeconds: 60 },
-      }).filterBy(["world"]),
-    },
+  colyseus = await bootMMO({ proximityUpdateMillis: 50, reconnectSeconds: 0 }, ArenaRoom, {
+    game: { gems: 3, npcs: 0 },
+    persistence: { store, identity, snapshotSeconds: 60 },
   });
-  colyseus = await boot(app);
 });
 afterAll(async () => {
   await colyseus.shutdown();

@@ -1,26 +1,21 @@
 import { defineRoom } from "@colyseus/core";
 import type { Room as SDKRoom } from "@colyseus/sdk";
-import { type ColyseusTestServer, boot } from "@colyseus/testing";
-import config from "@colyseus/tools";
+import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessRoom } from "../src/rooms/ProcessRoom";
-import { sleep, until } from "./helpers/server";
+import { ProcessRoom } from "../src/bridge/ProcessRoom";
+import { bootRooms, sleep, until } from "./helpers/server";
 
 // The process bridge with real backends: the Python bunny example and a tiny Node one.
 let colyseus: ColyseusTestServer;
 const pids: number[] = [];
 
 beforeAll(async () => {
-  const app = config({
-    displayLogs: false,
-    rooms: {
+  colyseus = await bootRooms({
       bunny: defineRoom(ProcessRoom, { process: { command: ["python3", "examples/bunny/server.py"] } }).filterBy(["room"]),
       echo: defineRoom(ProcessRoom, {
         process: { command: [process.execPath, "test/fixtures/echo-backend.mjs"], maxRestarts: 1, maxLinesPerSecond: 100, maxLineBytes: 10_000 },
       }).filterBy(["room"]),
-    },
   });
-  colyseus = await boot(app);
 });
 
 afterAll(async () => {

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, describe, expect, it } from "vitest";
-import type { MMOState } from "../src/schema";
-import { joinWorld } from "../src/sdk";
+import type { MMOState } from "../src/shared/schema";
+import { joinWorld } from "../src/shared/sdk";
 import { type GameProcess, startGameProcess } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
 

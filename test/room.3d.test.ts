@@ -1,7 +1,7 @@
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { MMORoom } from "../src/rooms/MMORoom";
-import { joinWorld } from "../src/sdk";
+import type { MMORoom } from "../src/framework/MMORoom";
+import { joinWorld } from "../src/shared/sdk";
 import { bootMMO, ids, until } from "./helpers/server";
 
 // SmartFoxServer's own example: a 3D AoI of (30, 25, 12) in a (-3000..3000, -500..500, -3000..3000) map.

@@ -2,9 +2,9 @@ import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { growVec, insideBox, type Vec3 } from "../src/aoi";
-import type { MMORoom } from "../src/rooms/MMORoom";
-import type { MMOState } from "../src/schema";
-import { type ProximityUpdate, joinWorld, onProximityUpdate } from "../src/sdk";
+import type { MMORoom } from "../src/framework/MMORoom";
+import type { MMOState } from "../src/shared/schema";
+import { type ProximityUpdate, joinWorld, onProximityUpdate } from "../src/shared/sdk";
 import { bootMMO, ids, sleep, until } from "./helpers/server";
 import { rng } from "./helpers/rng";
 

@@ -1,8 +1,8 @@
 import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatBroadcast, MMOError } from "../src/rooms/protocol";
-import { joinWorld } from "../src/sdk";
+import type { ChatBroadcast, MMOError } from "../src/shared/protocol";
+import { joinWorld } from "../src/shared/sdk";
 import { bootMMO, ids, nextMessage, sleep, until, placeAt, roomOf } from "./helpers/server";
 
 const MAP = { lower: { x: 0, y: 0, z: 0 }, higher: { x: 2000, y: 2000, z: 0 } };

@@ -1,8 +1,8 @@
 import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MMOState } from "../src/schema";
-import { joinWorld } from "../src/sdk";
+import type { MMOState } from "../src/shared/schema";
+import { joinWorld } from "../src/shared/sdk";
 import { bootMMO, ids, sleep, until, placeAt, roomOf } from "./helpers/server";
 
 let colyseus: ColyseusTestServer;

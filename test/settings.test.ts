@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SETTINGS_ENV_VARS, resolveSettings } from "../src/rooms/settings";
-import { stepPosition } from "../src/rooms/movement";
+import { SETTINGS_ENV_VARS, resolveSettings } from "../src/framework/settings";
+import { stepPosition } from "../src/shared/movement";
 
 describe("resolveSettings", () => {
   it("defaults match SmartFoxServer where it has one", () => {
@@ -29,6 +29,7 @@ describe("resolveSettings", () => {
         MMO_RECONNECT_SECONDS: "5",
         MMO_DRAIN_SECONDS: "3",
         MMO_MAX_SPEED: "400",
+        MMO_SERIALIZER: "stock",
       },
     );
     expect(s).toEqual({
@@ -44,8 +45,9 @@ describe("resolveSettings", () => {
       reconnectSeconds: 5,
       drainSeconds: 3,
       maxSpeed: 400,
+      serializer: "stock",
     });
-    expect(SETTINGS_ENV_VARS).toHaveLength(13);
+    expect(SETTINGS_ENV_VARS).toHaveLength(14);
   });
 
   it("refuses bad values with a readable error", () => {
@@ -55,6 +57,7 @@ describe("resolveSettings", () => {
     expect(() => resolveSettings({ aoi: { x: -1, y: 1, z: 0 } }, {})).toThrow(/aoi/);
     expect(() => resolveSettings({}, { MMO_MAP_LOWER: "10,10", MMO_MAP_HIGHER: "0,0" })).toThrow(/lower must be <=/);
     expect(() => resolveSettings({ unknown: 1 } as never, {})).toThrow(/unknown/i);
+    expect(() => resolveSettings({}, { MMO_SERIALIZER: "fast" })).toThrow(/MMO_SERIALIZER must be one of fanout, stock/);
   });
 });
 

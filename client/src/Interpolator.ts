@@ -40,10 +40,4 @@ export class Interpolator {
     const k = (t - a.t) / (b.t - a.t);
     return { x: a.x + (b.x - a.x) * k, y: a.y + (b.y - a.y) * k };
   }
-
-  /** The newest known position. */
-  latest(): { x: number; y: number } {
-    const last = this.samples[this.samples.length - 1];
-    return { x: last.x, y: last.y };
-  }
 }

@@ -1,10 +1,5 @@
-import { type KeyState, anyKeyHeld, stepPosition } from "../../src/rooms/movement";
-
-interface Vec3 {
-  x: number;
-  y: number;
-  z: number;
-}
+import { type KeyState, anyKeyHeld, stepPosition } from "@shared/movement";
+import type { Vec3 } from "@shared/vector";
 
 /** Beyond this error the prediction jumps to the server (a teleport, a spawn, a long stall). */
 const SNAP_DISTANCE = 160;

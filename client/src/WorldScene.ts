@@ -1,8 +1,8 @@
 import type { Room } from "@colyseus/sdk";
 import Phaser from "phaser";
-import type { KeyState } from "../../src/rooms/movement";
-import type { Entity, MMOState } from "../../src/schema";
-import { type ProximityUpdate, onProximityUpdate } from "../../src/sdk";
+import type { KeyState } from "@shared/movement";
+import type { Entity, MMOState } from "@shared/schema";
+import { type ProximityUpdate, onProximityUpdate } from "@shared/sdk";
 import { Interpolator } from "./Interpolator";
 import { OwnPlayer } from "./OwnPlayer";
 import { colorFor, makeTextures } from "./textures";
@@ -46,7 +46,8 @@ export class WorldScene extends Phaser.Scene {
   private mapDrawn = false;
   private unsubscribe?: () => void;
 
-  constructor() {
+  /** @param sendKeys sends the held keys to the server (`input`); called on change only. */
+  constructor(private readonly sendKeys: (keys: KeyState) => void) {
     super("world");
   }
 
@@ -65,7 +66,6 @@ export class WorldScene extends Phaser.Scene {
     this.input.on("pointerdown", (p: Phaser.Input.Pointer) => {
       if (!this.typing) this.clickTarget = { x: p.worldX, y: p.worldY };
     });
-    this.game.events.emit("world-ready", this);
   }
 
   /** Starts drawing a joined room. */
@@ -165,7 +165,7 @@ export class WorldScene extends Phaser.Scene {
     if (!me) return;
     if (!this.own) this.createOwn(me);
     const keys = this.currentKeys();
-    this.sendKeys(keys);
+    this.sendIfChanged(keys);
     const moving = keys !== NO_KEYS && (keys.up || keys.down || keys.left || keys.right);
     this.own!.step(keys, state.speed, delta, state.lowerMapLimit, state.higherMapLimit);
     this.own!.reconcile(me, moving, delta);
@@ -208,11 +208,11 @@ export class WorldScene extends Phaser.Scene {
     return { up: dy < -ARRIVE_DISTANCE, down: dy > ARRIVE_DISTANCE, left: dx < -ARRIVE_DISTANCE, right: dx > ARRIVE_DISTANCE };
   }
 
-  private sendKeys(keys: KeyState): void {
+  private sendIfChanged(keys: KeyState): void {
     const s = this.sentKeys;
     if (s.up === keys.up && s.down === keys.down && s.left === keys.left && s.right === keys.right) return;
     this.sentKeys = { ...keys };
-    this.room?.send("input", this.sentKeys);
+    if (this.room) this.sendKeys(this.sentKeys);
   }
 
   private applyProximity(u: ProximityUpdate): void {

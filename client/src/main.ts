@@ -5,7 +5,7 @@ import { readParams, serverEndpoint } from "./params";
 import { WorldScene } from "./WorldScene";
 
 const params = readParams();
-const scene = new WorldScene();
+const scene = new WorldScene((keys) => net.send("input", keys));
 
 const game = new Phaser.Game({
   type: Phaser.AUTO,
@@ -39,8 +39,8 @@ const net: Net = new Net(serverEndpoint(), params, {
     // Leave limbo: where the player was before a move to another server, at the position
     // the URL asks for, or wherever the server finds room.
     const at = (rejoin && lastPosition) || params.start;
-    if (at) room.send("position", at);
-    else room.send("spawn");
+    if (at) net.send("position", at);
+    else net.send("spawn");
   },
   shutdownNotice(seconds) {
     hud.addChatLine("server", `this server is restarting: moving you in ${seconds} s`);

@@ -1,7 +1,8 @@
 import { Client, type Room } from "@colyseus/sdk";
-import type { ChatBroadcast, MMOError } from "../../src/rooms/protocol";
-import type { MMOState } from "../../src/schema";
-import { joinWorld } from "../../src/sdk";
+import { CLOSE_REASONS, JoinErrorCodes, REJOIN_CLOSE_CODES } from "@shared/codes";
+import type { ChatBroadcast, ClientMessages, MMOError } from "@shared/protocol";
+import type { MMOState } from "@shared/schema";
+import { joinWorld } from "@shared/sdk";
 import type { PageParams } from "./params";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -18,19 +19,11 @@ export interface NetEvents {
 }
 
 /** Leaves after which the client joins its world again by itself. */
-const REJOIN_CODES = new Set([4001, 4003, 4010, 1001, 1005, 1006]);
+const REJOIN_CODES = new Set(REJOIN_CLOSE_CODES);
 const MAX_REJOINS = 6;
 
-/** Close codes the room uses, in words. */
-const CLOSE_REASONS: Record<number, string> = {
-  4000: "you left",
-  4001: "the server is shutting down",
-  4002: "too many messages",
-  4003: "could not reconnect",
-  4100: "no position was set in time",
-  1006: "the connection was lost",
-  1009: "a message was too large",
-};
+/** A message and its payload, typed by shared/protocol.ts (a payload-less one may omit it). */
+type Payload<K extends keyof ClientMessages> = undefined extends ClientMessages[K] ? [message?: ClientMessages[K]] : [message: ClientMessages[K]];
 
 /**
  * The connection to the game server: joins the page's world, follows the SDK's own
@@ -81,7 +74,7 @@ export class Net {
       room = await joinWorld(client, { world: this.params.world, name: this.params.name, token });
     } catch (e) {
       // A token this server does not accept (another server's secret): start a new identity.
-      if ((e as { code?: number }).code !== 4401) throw e;
+      if ((e as { code?: number }).code !== JoinErrorCodes.IDENTITY_INVALID) throw e;
       localStorage.removeItem(key);
       room = await joinWorld(client, { world: this.params.world, name: this.params.name });
     }
@@ -89,8 +82,12 @@ export class Net {
     return room;
   }
 
-  send(type: string, message?: unknown): void {
-    if (this.room && this.status === "connected") this.room.send(type, message);
+  /**
+   * The one way the client talks to the room: a message type of shared/protocol.ts with its
+   * payload. While the connection is being restored the SDK queues it.
+   */
+  send<K extends keyof ClientMessages>(type: K, ...[message]: Payload<K>): void {
+    if (this.room && this.status !== "disconnected") this.room.send(type, message);
   }
 
   private attach(room: Room<MMOState>, rejoin: boolean): void {

@@ -1,3 +1,5 @@
+import { DEFAULT_WORLD } from "@shared/protocol";
+
 /** What the page's URL asks for: `/?world=forest&name=Ada` (and `x`, `y` for a chosen entry point). */
 export interface PageParams {
   world: string;
@@ -8,7 +10,7 @@ export interface PageParams {
 
 export function readParams(search: string = location.search): PageParams {
   const q = new URLSearchParams(search);
-  const world = (q.get("world") ?? "").trim() || "default";
+  const world = (q.get("world") ?? "").trim() || DEFAULT_WORLD;
   const name = q.get("name")?.trim() || undefined;
   const x = Number(q.get("x"));
   const y = Number(q.get("y"));

@@ -1,5 +1,5 @@
 import type { SpatialGrid } from "./SpatialGrid";
-import type { Vec3 } from "./vector";
+import type { Vec3 } from "../shared/vector";
 
 /** Cells of the current update (updates run one at a time). */
 const SCRATCH_CELLS: number[][] = [];
@@ -20,8 +20,9 @@ export interface ProximityDiff<T> {
  *
  * The set is a list of grid handles with their generations (a handle freed by the grid is
  * recognised and dropped). One update marks the visible handles, scans the cells around the
- * observer once, and keeps or adds by testing plain numbers. Call `forget` before removing an
- * entity from the grid.
+ * observer once, and keeps or adds by testing plain numbers. An entity removed from the grid
+ * is dropped at the next update without being reported as left: whoever removed it already
+ * knows (the room removes it from the state, which removes it from every view).
  */
 export class Interest<T> {
   private handles: number[] = [];
@@ -92,7 +93,7 @@ export class Interest<T> {
     const left: T[] = [];
     for (let i = 0; i < handles.length; i++) {
       const h = handles[i];
-      // A stale handle (its entity left the grid without `forget`) is dropped silently.
+      // A stale handle (its entity left the grid) is dropped silently.
       if (keepMark[h] !== epoch && gen[h] === gens[i]) left.push(entities[h]!);
     }
     cells.length = 0;
@@ -101,27 +102,5 @@ export class Interest<T> {
     this.handles = next;
     this.gens = nextGens;
     return { entered, left };
-  }
-
-  /** Drops `entity` without reporting it. Call it before the entity leaves the grid. */
-  forget(entity: T): boolean {
-    const grid = this.grid;
-    const h = grid ? grid.handleOf(entity) : -1;
-    const i = h < 0 ? -1 : this.handles.indexOf(h);
-    if (i < 0) return false;
-    const last = this.handles.length - 1;
-    this.handles[i] = this.handles[last];
-    this.gens[i] = this.gens[last];
-    this.handles.pop();
-    this.gens.pop();
-    return true;
-  }
-
-  /** Empties the set and returns what was visible. */
-  clear(): T[] {
-    const all = [...this.visible];
-    this.handles.length = 0;
-    this.gens.length = 0;
-    return all;
   }
 }

@@ -1,6 +1,6 @@
 import { Interest, type ProximityDiff } from "./Interest";
 import { SpatialGrid, cellSizeForAoi } from "./SpatialGrid";
-import { growVec, type Vec3 } from "./vector";
+import { growVec, type Vec3 } from "../shared/vector";
 
 /** An observer's two interest sets: the players and the items it sees. */
 export interface ObserverInterest<P, I> {
@@ -61,10 +61,6 @@ export class InterestManager<P, I> {
   /** Removes an item; like `removePlayer`, observers drop it silently. */
   removeItem(item: I): void {
     this.items.remove(item);
-  }
-
-  isObserving(player: P): boolean {
-    return this.observers.has(player);
   }
 
   interestOf(player: P): ObserverInterest<P, I> | undefined {

@@ -1,4 +1,4 @@
-import type { Vec3 } from "./vector";
+import type { Vec3 } from "../shared/vector";
 
 
 /**

@@ -1,8 +1,7 @@
 import type { Client } from "@colyseus/core";
 import { z } from "zod";
-import type { Vec3 } from "../aoi";
-import { MMORoom, type MMORoomOptions, type MMOSession } from "../rooms/MMORoom";
-import type { Item } from "../schema";
+import { type Item, MMORoom, type MMORoomOptions, type MMOSession } from "../framework";
+import type { Vec3 } from "../shared/vector";
 import { nearbyTarget, stepToward } from "./wander";
 
 /** The demo game's own settings. */

@@ -1,4 +1,4 @@
-import type { Vec3 } from "../aoi";
+import type { Vec3 } from "../shared/vector";
 
 /**
  * One step of a wandering walk: move toward `target` by at most `step`; returns the new

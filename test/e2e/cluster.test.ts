@@ -1,18 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, hostOf } from "../helpers/cluster";
-import { until } from "../helpers/server";
+import { type ManagedProcess, freePort, startProcess, tsx } from "../../scripts/lib";
+import { hostOf } from "../helpers/cluster";
 import { launchBrowser, openPlayer, screenshot, waitFor } from "./browser";
 
 // Two browsers play one world through the cluster's single front door; the process hosting
 // the world is drained (SIGTERM), then another one is killed (SIGKILL): the pages follow
 // their world to a live process by themselves.
-let cluster: ChildProcess;
-let output = "";
+let cluster: ManagedProcess;
 let base: string;
 let redisUrl: string;
 let pids: Record<string, number> = {};
@@ -21,14 +19,12 @@ let context: BrowserContext;
 
 beforeAll(async () => {
   const front = await freePort();
-  cluster = spawn(process.execPath, ["--import", "tsx", "scripts/cluster.ts", "--processes", "3", "--port", String(front)], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-cluster-data-")), REDIS_URL: "", PUBLIC_HOST: "127.0.0.1", MONITOR_PASSWORD: "e2e", MMO_DRAIN_SECONDS: "2", GAME_GEMS: "20", GAME_NPCS: "2" },
+  cluster = await startProcess(...tsx("scripts/cluster.ts", "--processes", "3", "--port", String(front)), {
+    env: { MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-cluster-data-")), REDIS_URL: "", PUBLIC_HOST: "127.0.0.1", MONITOR_PASSWORD: "e2e", MMO_DRAIN_SECONDS: "2", GAME_GEMS: "20", GAME_NPCS: "2" },
+    ready: "CLUSTER READY",
+    readyMs: 240_000,
   });
-  cluster.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  cluster.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  await until(() => output.includes("CLUSTER READY"), `cluster ready\n${output.slice(-2000)}`, 240_000);
-  const ready = output.split("\n").find((l) => l.startsWith("CLUSTER READY"))!;
+  const ready = cluster.output().split("\n").find((l) => l.startsWith("CLUSTER READY"))!;
   base = `http://127.0.0.1:${front}`;
   redisUrl = /Redis (\S+)/.exec(ready)![1];
   pids = Object.fromEntries([...ready.matchAll(/(p\d+) port \d+ pid (\d+)/g)].map((m) => [m[1], Number(m[2])]));
@@ -38,12 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (cluster && cluster.exitCode === null) {
-    const exited = new Promise((r) => cluster.once("exit", r));
-    cluster.kill("SIGINT");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-    if (cluster.exitCode === null) cluster.kill("SIGKILL");
-  }
+  await cluster?.stop("SIGINT", 30_000);
 }, 60_000);
 
 /** Which cluster process (p1, p2, ...) hosts a room. */

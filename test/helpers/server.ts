@@ -1,18 +1,26 @@
-import { defineRoom } from "@colyseus/core";
+import { type RegisteredHandler, defineRoom } from "@colyseus/core";
 import { type ColyseusTestServer, boot } from "@colyseus/testing";
 import config from "@colyseus/tools";
 import type { Room as SDKRoom } from "@colyseus/sdk";
-import { MMORoom } from "../../src/rooms/MMORoom";
-import { type MMOSettingsInput, resolveSettings } from "../../src/rooms/settings";
-import type { MMOState } from "../../src/schema";
+import { MMORoom, type MMORoomOptions } from "../../src/framework/MMORoom";
+import type { MMOSettingsInput } from "../../src/framework/settings";
+import type { MMOState } from "../../src/shared/schema";
 
-/** Boots a server with one `mmo` room type using `settings` (no env overrides). */
-export async function bootMMO(settings: MMOSettingsInput, roomClass: typeof MMORoom = MMORoom): Promise<ColyseusTestServer> {
-  const app = config({
-    displayLogs: false,
-    rooms: { mmo: defineRoom(roomClass, { settings: resolveSettings(settings, {}) }).filterBy(["world"]) },
-  });
-  return boot(app);
+/** Boots an in-process test server (`@colyseus/testing`) with these room types. */
+export async function bootRooms(rooms: Record<string, RegisteredHandler>): Promise<ColyseusTestServer> {
+  return boot(config({ displayLogs: false, rooms }));
+}
+
+/**
+ * Boots a server with one `mmo` room type (one room per world) using `settings` on top of the
+ * defaults (the environment is not read), and the room's other options (a game's, persistence).
+ */
+export async function bootMMO(
+  settings: MMOSettingsInput,
+  roomClass: typeof MMORoom = MMORoom,
+  options: Omit<MMORoomOptions, "settings" | "world"> & Record<string, unknown> = {},
+): Promise<ColyseusTestServer> {
+  return bootRooms({ mmo: defineRoom(roomClass, { ...options, settings }).filterBy(["world"]) });
 }
 
 /** Resolves when `predicate` holds, polling; rejects after `ms` with `what` in the message. */

@@ -1,25 +1,10 @@
 import { z } from "zod";
+import type { MMOErrorCode } from "./codes";
 
-/** Codes of the `error` message the room sends to a client whose request it refused. */
-export const MMOErrorCode = {
-  /** Malformed payload: wrong types, NaN/Infinity, missing or unknown fields, oversized. */
-  BAD_REQUEST: "BAD_REQUEST",
-  /** A position outside the map limits. */
-  OUT_OF_MAP: "OUT_OF_MAP",
-  /** A position farther from the last one than `maxSpeed` allows (a teleport or speed cheat). */
-  TOO_FAST: "TOO_FAST",
-  /** A request that needs a position, sent before the first one. */
-  IN_LIMBO: "IN_LIMBO",
-  /** Sent right before the 4100 close of a user who never set a position. */
-  LIMBO_TIMEOUT: "LIMBO_TIMEOUT",
-} as const;
-export type MMOErrorCode = (typeof MMOErrorCode)[keyof typeof MMOErrorCode];
+export { CloseCodes, JoinErrorCodes, MMOErrorCode } from "./codes";
 
-/** Join error code (the matchmaking error's `code`) when a world already holds `maxUsers`. */
-export const WORLD_FULL = 4503;
-
-/** Close code for a user kicked out of limbo. */
-export const CLOSE_LIMBO_TIMEOUT = 4100;
+/** The world a client joins when it names none. */
+export const DEFAULT_WORLD = "default";
 
 /** Payload of the `error` message. `request` is the message type that was refused. */
 export interface MMOError {
@@ -74,6 +59,9 @@ export type InputMessage = z.output<typeof clientMessages.input>;
 export type ChatMessage = z.output<typeof clientMessages.chat>;
 export type VarsMessage = z.output<typeof clientMessages.vars>;
 
+/** What a client may send, by message type: `send<K>(type: K, message: ClientMessages[K])`. */
+export type ClientMessages = { [K in keyof typeof clientMessages]: z.input<(typeof clientMessages)[K]> };
+
 /** Server -> client `chat` payload. */
 export interface ChatBroadcast {
   from: string;
@@ -88,13 +76,11 @@ export const joinOptionsSchema = z.object({
     .min(1)
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/, "world names are letters, digits, _ and -")
-    .default("default"),
+    .default(DEFAULT_WORLD),
   name: z.string().max(NAME_MAX_LENGTH * 4).optional(),
   /** Checked in onAuth (identities). */
   token: z.string().max(200).optional(),
 });
-
-export const DEFAULT_WORLD = "default";
 
 /** A zod error as one readable line. */
 export function describeIssues(error: z.ZodError): string {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { envChoice, envNumber, envVec3 } from "../ops/env";
 
 const finite = z.number().finite();
 const vec3 = z.object({ x: finite, y: finite, z: finite }).strict();
@@ -37,6 +38,11 @@ export const mmoSettingsSchema = z
     maxSpeed: finite.min(0).default(0),
     /** On SIGTERM: seconds the room keeps running after telling its clients (`server_shutdown`). */
     drainSeconds: finite.min(0).default(10),
+    /**
+     * `fanout`: FanOutSerializer (per-client cost follows what the client sees), used only if
+     * its startup self-check passes against the installed Colyseus. `stock`: Colyseus's own.
+     */
+    serializer: z.enum(["fanout", "stock"]).default("fanout"),
   })
   .strict()
   .refine((s) => (["x", "y", "z"] as const).every((a) => s.mapLimits.lower[a] <= s.mapLimits.higher[a]), {
@@ -46,53 +52,50 @@ export const mmoSettingsSchema = z
 export type MMOSettings = z.output<typeof mmoSettingsSchema>;
 export type MMOSettingsInput = z.input<typeof mmoSettingsSchema>;
 
-/** Environment variables that override a setting, and how each is read. */
-const ENV_OVERRIDES: Record<string, (value: string, s: Record<string, unknown>) => void> = {
-  MMO_AOI: (v, s) => (s.aoi = parseVec3("MMO_AOI", v)),
-  MMO_AOI_LEAVE_MARGIN: (v, s) => (s.aoiLeaveMargin = parseNumber("MMO_AOI_LEAVE_MARGIN", v)),
-  MMO_MAP_LOWER: (v, s) => (s.mapLimits = { ...(s.mapLimits as object), lower: parseVec3("MMO_MAP_LOWER", v) }),
-  MMO_MAP_HIGHER: (v, s) => (s.mapLimits = { ...(s.mapLimits as object), higher: parseVec3("MMO_MAP_HIGHER", v) }),
-  MMO_USER_MAX_LIMBO_SECONDS: (v, s) => (s.userMaxLimboSeconds = parseNumber("MMO_USER_MAX_LIMBO_SECONDS", v)),
-  MMO_PROXIMITY_UPDATE_MILLIS: (v, s) => (s.proximityUpdateMillis = parseNumber("MMO_PROXIMITY_UPDATE_MILLIS", v)),
-  MMO_MAX_USERS: (v, s) => (s.maxUsers = parseNumber("MMO_MAX_USERS", v)),
-  MMO_PATCH_RATE: (v, s) => (s.patchRate = parseNumber("MMO_PATCH_RATE", v)),
-  MMO_MAX_MESSAGES_PER_SECOND: (v, s) => (s.maxMessagesPerSecond = parseNumber("MMO_MAX_MESSAGES_PER_SECOND", v)),
-  MMO_SPEED: (v, s) => (s.speed = parseNumber("MMO_SPEED", v)),
-  MMO_RECONNECT_SECONDS: (v, s) => (s.reconnectSeconds = parseNumber("MMO_RECONNECT_SECONDS", v)),
-  MMO_DRAIN_SECONDS: (v, s) => (s.drainSeconds = parseNumber("MMO_DRAIN_SECONDS", v)),
-  MMO_MAX_SPEED: (v, s) => (s.maxSpeed = parseNumber("MMO_MAX_SPEED", v)),
+type Overrides = Record<string, unknown> & { mapLimits?: Record<string, unknown> };
+type Env = NodeJS.ProcessEnv;
+
+/** Environment variables that override a setting, and how each is read (ops/env.ts). */
+const ENV_OVERRIDES: Record<string, (env: Env, name: string, s: Overrides) => void> = {
+  MMO_AOI: (env, n, s) => (s.aoi = envVec3(env, n)),
+  MMO_AOI_LEAVE_MARGIN: (env, n, s) => (s.aoiLeaveMargin = envNumber(env, n)),
+  MMO_MAP_LOWER: (env, n, s) => (s.mapLimits = { ...s.mapLimits, lower: envVec3(env, n) }),
+  MMO_MAP_HIGHER: (env, n, s) => (s.mapLimits = { ...s.mapLimits, higher: envVec3(env, n) }),
+  MMO_USER_MAX_LIMBO_SECONDS: (env, n, s) => (s.userMaxLimboSeconds = envNumber(env, n)),
+  MMO_PROXIMITY_UPDATE_MILLIS: (env, n, s) => (s.proximityUpdateMillis = envNumber(env, n)),
+  MMO_MAX_USERS: (env, n, s) => (s.maxUsers = envNumber(env, n)),
+  MMO_PATCH_RATE: (env, n, s) => (s.patchRate = envNumber(env, n)),
+  MMO_MAX_MESSAGES_PER_SECOND: (env, n, s) => (s.maxMessagesPerSecond = envNumber(env, n)),
+  MMO_SPEED: (env, n, s) => (s.speed = envNumber(env, n)),
+  MMO_RECONNECT_SECONDS: (env, n, s) => (s.reconnectSeconds = envNumber(env, n)),
+  MMO_DRAIN_SECONDS: (env, n, s) => (s.drainSeconds = envNumber(env, n)),
+  MMO_MAX_SPEED: (env, n, s) => (s.maxSpeed = envNumber(env, n)),
+  MMO_SERIALIZER: (env, n, s) => (s.serializer = envChoice(env, n, ["fanout", "stock"])),
 };
 
 export const SETTINGS_ENV_VARS = Object.keys(ENV_OVERRIDES);
 
-function parseNumber(name: string, value: string): number {
-  const n = Number(value.trim());
-  if (value.trim() === "" || !Number.isFinite(n)) throw new Error(`${name} must be a number, got "${value}"`);
-  return n;
-}
-
-function parseVec3(name: string, value: string): { x: number; y: number; z: number } {
-  const parts = value.split(",");
-  if (parts.length < 2 || parts.length > 3) throw new Error(`${name} must be "x,y" or "x,y,z", got "${value}"`);
-  const [x, y, z = "0"] = parts;
-  return { x: parseNumber(name, x), y: parseNumber(name, y), z: parseNumber(name, z) };
-}
-
 /**
- * Resolves the room's settings: defaults, then `options` (from arena.config.ts), then the
- * `MMO_*` environment variables. Throws a readable error on any bad value.
+ * Resolves the room's settings, once, where the server is configured (arena.config.ts):
+ * the defaults above, then `options`, then the `MMO_*` environment variables. Throws a
+ * readable error on any bad value. A room given settings only validates them
+ * (`parseSettings`): the environment is read in one place.
  */
-export function resolveSettings(options: MMOSettingsInput = {}, env: NodeJS.ProcessEnv = process.env): MMOSettings {
-  const merged: Record<string, unknown> = structuredClone(options);
+export function resolveSettings(options: MMOSettingsInput = {}, env: Env = process.env): MMOSettings {
+  const merged = structuredClone(options) as Overrides;
   for (const [name, apply] of Object.entries(ENV_OVERRIDES)) {
-    const value = env[name];
-    if (value !== undefined) apply(value, merged);
+    if (env[name] !== undefined) apply(env, name, merged);
   }
   if (merged.mapLimits) {
     const defaults = mmoSettingsSchema.parse({}).mapLimits;
     merged.mapLimits = { ...defaults, ...(merged.mapLimits as object) };
   }
-  const result = mmoSettingsSchema.safeParse(merged);
+  return parseSettings(merged as MMOSettingsInput);
+}
+
+/** Validates settings and fills in the defaults (no environment). */
+export function parseSettings(settings: MMOSettingsInput = {}): MMOSettings {
+  const result = mmoSettingsSchema.safeParse(settings);
   if (!result.success) {
     throw new Error(`Invalid MMO room settings: ${z.prettifyError(result.error)}`);
   }

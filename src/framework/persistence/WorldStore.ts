@@ -1,4 +1,4 @@
-import type { Vec3 } from "../aoi";
+import type { Vec3 } from "../../shared/vector";
 
 /** A saved item: its public and hidden (server-only, JSON-serialisable) variables. */
 export interface SavedItem {

@@ -1,12 +1,10 @@
 import { Callbacks, type Client, type Room } from "@colyseus/sdk";
+import { DEFAULT_WORLD } from "../protocol";
 import type { Item, MMOState, Player } from "../schema";
+import type { Vec3 } from "../vector";
 
 /** A point in the world. */
-export interface EntryPoint {
-  x: number;
-  y: number;
-  z: number;
-}
+export type EntryPoint = Vec3;
 
 /** An entity that entered this client's AoI, with where it was when it entered. */
 export interface Entered<T> {
@@ -25,7 +23,7 @@ export interface ProximityUpdate {
 }
 
 export interface JoinWorldOptions {
-  /** The world to join (one room per world). Default "default". */
+  /** The world to join (one room per world). Default DEFAULT_WORLD ("default"). */
   world?: string;
   /** Display name; the server trims it, limits its length and makes it unique in the world. */
   name?: string;
@@ -35,7 +33,7 @@ export interface JoinWorldOptions {
 
 /** Joins (or creates) the room of a world. */
 export function joinWorld(client: Client, options: JoinWorldOptions = {}): Promise<Room<MMOState>> {
-  return client.joinOrCreate<MMOState>("mmo", { world: options.world ?? "default", name: options.name, token: options.token });
+  return client.joinOrCreate<MMOState>("mmo", { world: options.world ?? DEFAULT_WORLD, name: options.name, token: options.token });
 }
 
 /**

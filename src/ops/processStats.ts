@@ -75,8 +75,7 @@ export function sampleProcessStats(intervalMs: number, report: (s: ProcessStats)
   };
 }
 
-/** Node's count of active handles and requests (an internal API, used for leak hunting only). */
+/** Open resources (sockets, timers, file handles, pending requests), by Node's public API. */
 function activeHandles(): number {
-  const p = process as unknown as { _getActiveHandles?: () => unknown[]; _getActiveRequests?: () => unknown[] };
-  return (p._getActiveHandles?.().length ?? 0) + (p._getActiveRequests?.().length ?? 0);
+  return process.getActiveResourcesInfo().length;
 }

@@ -35,8 +35,8 @@ export class IdentitySigner {
  * The signing secret: IDENTITY_SECRET, or one generated once and kept in the data directory
  * (a cluster must set IDENTITY_SECRET, the same on every process).
  */
-export function identitySecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): Buffer {
-  if (env.IDENTITY_SECRET) return Buffer.from(env.IDENTITY_SECRET);
+export function identitySecret(dataDir: string, configured?: string): Buffer {
+  if (configured) return Buffer.from(configured);
   const file = join(dataDir, "identity.key");
   if (existsSync(file)) return Buffer.from(readFileSync(file, "utf8").trim(), "base64url");
   mkdirSync(dataDir, { recursive: true });

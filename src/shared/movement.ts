@@ -1,4 +1,4 @@
-import type { Vec3 } from "../aoi";
+import type { Vec3 } from "./vector";
 
 /** Which direction keys a player holds. */
 export interface KeyState {

@@ -1,33 +1,6 @@
 import { type Client, ClientState, Protocol, SchemaSerializer } from "@colyseus/core";
-import { $changes, $childType, type ChangeTree, type Schema, type StateView } from "@colyseus/schema";
-
-/** A node of a change queue, as the encoder walks it. */
-interface QueueNode {
-  changeTree: ChangeTree;
-  next?: QueueNode;
-}
-interface ChangeQueue {
-  next?: QueueNode;
-  tail?: QueueNode;
-  nextPosition: number;
-}
-/** The encoder internals this serializer reads (stable within @colyseus/schema 5). */
-interface EncoderInternals {
-  root: { changes: ChangeQueue };
-  sharedBuffer: Uint8Array;
-  encode(it: { offset: number }, view?: unknown, buffer?: Uint8Array): Uint8Array;
-  encodeView(view: StateView, sharedOffset: number, it: { offset: number }): Uint8Array;
-  discardChanges(): void;
-  hasChanges: boolean;
-}
-interface TreeInternals {
-  isFiltered: boolean;
-  isVisibilitySharedWithParent: boolean;
-  visibleViews?: number[];
-  parent?: { [$changes]: TreeInternals };
-  ref: Record<symbol, unknown>;
-  encDescriptor: { isSchema: boolean; filter?: unknown; filterBitmask: number };
-}
+import type { Schema, StateView } from "@colyseus/schema";
+import { type ChangeQueue, type ColyseusInternals, type Tree, colyseusInternals } from "./colyseusInternals";
 
 /**
  * A SchemaSerializer whose per-client patch costs what that client sees, not what changed
@@ -43,6 +16,7 @@ interface TreeInternals {
  *
  * The bytes are the ones the stock encoder would produce for the same changes; the view
  * part of a frame puts the viewer-independent segments last, after the view's own adds.
+ * Every touch of the libraries' internals goes through `ColyseusInternals` (the seam).
  */
 export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
   /** Frame bytes handed to clients so far (for metrics). */
@@ -51,46 +25,48 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
   /** Where this patch's segments end in `scratch`. */
   private scratchEnd = 0;
   /** Segment start offsets in `scratch`, and the trees they belong to, for this patch. */
-  private readonly segTree: TreeInternals[] = [];
+  private readonly segTree: Tree[] = [];
   private readonly segStart: number[] = [];
   /** Per view id: the segment indexes it sees this patch. */
   private readonly segsByView: number[][] = [];
   /** Per view id: the last patch in which a client held that view. */
   private readonly knownInPatch: number[] = [];
-  private segIndex?: Map<TreeInternals, number>;
+  private segIndex?: Map<Tree, number>;
   private patchNo = 0;
-  private readonly nodePool: QueueNode[] = [];
+  private readonly nodePool: unknown[] = [];
   /** Per view id: the patch its frame was built in, and the frame's slot. */
   private readonly stampOfView: number[] = [];
   private readonly slotOfView: number[] = [];
+
+  constructor(private readonly internals: ColyseusInternals = colyseusInternals) {
+    super();
+  }
 
   /**
    * Takes over a stock serializer that already holds the room's state. (A state can be bound
    * to one encoder only: resetting a second serializer with it breaks the first binding, and
    * assigning `room.state` always creates a stock serializer.)
    */
-  static adopt<S extends Schema>(stock: SchemaSerializer<S>): FanOutSerializer<S> {
-    // Copies the stock serializer's fields (its encoder above all); ours are not among them.
-    return Object.assign(new FanOutSerializer<S>(), stock);
+  static adopt<S extends Schema>(stock: SchemaSerializer<S>, internals: ColyseusInternals = colyseusInternals): FanOutSerializer<S> {
+    return internals.adopt(new FanOutSerializer<S>(internals), stock);
   }
 
   override applyPatches(clients: Client[], state?: unknown, timing?: Parameters<SchemaSerializer<T>["applyPatches"]>[2]): boolean {
-    const encoder = this.encoder as unknown as EncoderInternals;
-    if (timing || !this.hasFilters || clients.length === 0 || !encoder.hasChanges) {
+    const x = this.internals;
+    const self = this as unknown as SchemaSerializer<Schema>;
+    if (timing || !this.hasFilters || clients.length === 0 || !x.hasChanges(self)) {
       return super.applyPatches(clients, state, timing);
     }
     this.needFullEncode = true;
     const patch = ++this.patchNo;
     const it = { offset: 1 };
-    encoder.sharedBuffer[0] = Protocol.ROOM_STATE_PATCH;
     // A copy: the encoder's buffer is overwritten by the next patch while a socket may
     // still hold the frame.
-    const shared = encoder.encode(it).slice();
+    const shared = x.encodeShared(self, Protocol.ROOM_STATE_PATCH, it).slice();
     const sharedOffset = it.offset;
 
-    const full = encoder.root.changes;
-    const { fanOut, perView } = splitQueue(full, this.nodePool);
-    this.encodeSegments(encoder, fanOut);
+    const { fanOut, perView } = x.splitChanges(self, this.nodePool);
+    this.encodeSegments(self, fanOut);
     const end = this.segStart.length ? this.scratchEnd : 0;
     this.collectWatchers(clients, patch);
 
@@ -108,20 +84,15 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
         continue;
       }
       const view = client.view as StateView | undefined;
-      const id = view && view.id >= 0 ? view.id : -1;
+      const id = x.viewId(view);
       if (id >= 0 && this.stampOfView[id] === patch) {
         slotOfClient.push(this.slotOfView[id]);
         continue;
       }
       let head: Uint8Array = shared;
-      if (view && (view.changes.size > 0 || perView.next !== undefined)) {
-        encoder.root.changes = perView;
+      if (view && (x.viewHasChanges(view) || !x.isEmpty(perView))) {
         it.offset = sharedOffset;
-        try {
-          head = encoder.encodeView(view, sharedOffset, it);
-        } finally {
-          encoder.root.changes = full;
-        }
+        head = x.encodeView(self, perView, view, sharedOffset, it);
       }
       const segs = id >= 0 ? this.segsByView[id] : undefined;
       const size = head.length + this.segmentsSize(segs, end);
@@ -152,7 +123,7 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
       clients[c].raw(frame);
     }
     for (const list of this.segsByView) if (list) list.length = 0;
-    encoder.discardChanges();
+    x.discardChanges(self);
     return true;
   }
 
@@ -161,58 +132,48 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
    * none. Not for the hot path.
    */
   lastSegmentBytes(ref: object): number {
-    const tree = (ref as Record<symbol, unknown>)[$changes];
+    const tree = this.internals.treeOf(ref);
     this.segIndex ??= new Map(this.segTree.map((t, i) => [t, i]));
-    const i = this.segIndex.get(tree as TreeInternals);
+    const i = tree === undefined ? undefined : this.segIndex.get(tree);
     if (i === undefined) return 0;
     return (i + 1 < this.segStart.length ? this.segStart[i + 1] : this.scratchEnd) - this.segStart[i];
   }
 
   /** Encodes every fan-out tree once, into `scratch`, remembering where each one starts. */
-  private encodeSegments(encoder: EncoderInternals, queue: ChangeQueue): void {
+  private encodeSegments(self: SchemaSerializer<Schema>, queue: ChangeQueue): void {
     const trees = this.segTree;
     const starts = this.segStart;
     trees.length = 0;
     starts.length = 0;
     this.segIndex = undefined;
-    if (queue.next === undefined) return;
+    if (this.internals.isEmpty(queue)) return;
     const it = { offset: 0 };
-    // A view that sees everything and notes where each tree's bytes begin. The encoder
-    // re-runs the whole pass after growing its buffer, so a step back restarts the notes.
-    const recorder = {
-      isChangeTreeVisible: (tree: TreeInternals) => {
-        if (starts.length > 0 && it.offset < starts[starts.length - 1]) {
-          trees.length = 0;
-          starts.length = 0;
-        }
-        trees.push(tree);
-        starts.push(it.offset);
-        return true;
-      },
-    };
-    const full = encoder.root.changes;
-    encoder.root.changes = queue;
-    try {
-      const out = encoder.encode(it, recorder, this.scratch);
-      if (out.buffer !== this.scratch.buffer) this.scratch = new Uint8Array(out.buffer as ArrayBuffer);
-      this.scratchEnd = it.offset;
-    } finally {
-      encoder.root.changes = full;
-    }
+    const out = this.internals.encodeEach(self, queue, this.scratch, it, (tree, offset) => {
+      // The encoder re-runs the whole pass after growing its buffer: a step back restarts the notes.
+      if (starts.length > 0 && offset < starts[starts.length - 1]) {
+        trees.length = 0;
+        starts.length = 0;
+      }
+      trees.push(tree);
+      starts.push(offset);
+    });
+    if (out.buffer !== this.scratch.buffer) this.scratch = new Uint8Array(out.buffer as ArrayBuffer);
+    this.scratchEnd = it.offset;
   }
 
   /** For each segment, the views whose visibility bitmap holds its tree (or its parent's). */
   private collectWatchers(clients: Client[], patch: number): void {
+    const x = this.internals;
     const known = this.knownInPatch;
     for (const c of clients) {
-      const v = c.view as StateView | undefined;
-      if (v && v.id >= 0) known[v.id] = patch;
+      const id = x.viewId(c.view as StateView | undefined);
+      if (id >= 0) known[id] = patch;
     }
     const byView = this.segsByView;
     const trees = this.segTree;
     for (let i = 0; i < trees.length; i++) {
       const tree = trees[i];
-      const own = tree.visibleViews;
+      const own = x.viewBits(tree);
       if (own !== undefined) {
         for (let w = 0; w < own.length; w++) {
           let bits = own[w];
@@ -227,9 +188,8 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
       }
       // A child collection without its own bits is visible where its parent is (the stock
       // encoder's isChangeTreeVisible fallback); only the bits the child lacks are added.
-      if (tree.isVisibilitySharedWithParent) {
-        const inherited = tree.parent?.[$changes]?.visibleViews;
-        if (inherited === undefined) continue;
+      const inherited = x.inheritedViewBits(tree);
+      if (inherited !== undefined) {
         for (let w = 0; w < inherited.length; w++) {
           let bits = inherited[w] & ~(own?.[w] ?? 0);
           while (bits !== 0) {
@@ -260,37 +220,4 @@ export class FanOutSerializer<T extends Schema> extends SchemaSerializer<T> {
       for (let i = starts[s]; i < to; i++) out[at++] = scratch[i];
     }
   }
-}
-
-/**
- * Splits a change queue: trees whose view-pass bytes do not depend on the viewer (fan-out),
- * and trees that need the stock per-view encoder. Trees with nothing for the view pass
- * (unfiltered, untagged) are left to the shared pass. Queue nodes come from `pool`.
- */
-function splitQueue(queue: ChangeQueue, pool: QueueNode[]): { fanOut: ChangeQueue; perView: ChangeQueue } {
-  const fanOut: ChangeQueue = { next: undefined, tail: undefined, nextPosition: 0 };
-  const perView: ChangeQueue = { next: undefined, tail: undefined, nextPosition: 0 };
-  let used = 0;
-  for (let node = queue.next; node !== undefined; node = node.next) {
-    const tree = node.changeTree as unknown as TreeInternals;
-    const desc = tree.encDescriptor;
-    let target: ChangeQueue | undefined;
-    if (!tree.isFiltered) {
-      if (desc.isSchema && desc.filterBitmask !== 0) target = perView;
-    } else {
-      const viewerIndependent = desc.isSchema
-        ? desc.filter === undefined && desc.filterBitmask === 0
-        : typeof tree.ref[$childType] === "string";
-      target = viewerIndependent ? fanOut : perView;
-    }
-    if (target === undefined) continue;
-    const copy = pool[used] ?? (pool[used] = { changeTree: node.changeTree, next: undefined });
-    used++;
-    copy.changeTree = node.changeTree;
-    copy.next = undefined;
-    if (target.tail) target.tail.next = copy;
-    else target.next = copy;
-    target.tail = copy;
-  }
-  return { fanOut, perView };
 }

@@ -1,0 +1,157 @@
+import { type Client, Room } from "@colyseus/core";
+import type { ProximityDiff } from "../aoi";
+import { messagesRejected } from "../ops/metrics";
+import type { MMOErrorCode } from "../shared/codes";
+import { DEFAULT_WORLD, type MMOError } from "../shared/protocol";
+import { type Item, type MMOState, Player } from "../shared/schema";
+import type { Position, Vec3 } from "../shared/vector";
+import type { MMOSession, Sessions } from "./Sessions";
+import type { MMOSettings } from "./settings";
+import { type PublicVars, type World, applyProximityDiff, applyVars } from "./World";
+
+/** Something a proximity query can be centred on. */
+export type ProximityCenter = Client | Player | Vec3;
+
+/**
+ * The server-side API game code calls (SmartFoxServer's MMOApi): positions, items and their
+ * variables, proximity queries and messages. MMORoom (the Colyseus lifecycle) extends it;
+ * a game extends MMORoom and calls these as `this.addItem(...)`, `this.getProximityList(...)`.
+ */
+export abstract class MMOApi extends Room<{ state: MMOState }> {
+  settings!: MMOSettings;
+  /** The world this room serves (the `world` join option). */
+  world = DEFAULT_WORLD;
+  /** The world's entities: players and items, their positions (schema and AoI index) and variables. */
+  entities!: World;
+  /** Every user in the room, limbo and dropped ones included. */
+  protected sessions!: Sessions;
+  /** User variables only the server may set (e.g. a score); a client's `vars` naming one is refused. */
+  protected readonly serverUserVars = new Set<string>();
+
+  /** Recomputes every client's AoI now (it runs by itself every `proximityUpdateMillis`). */
+  updateProximity(): void {
+    this.entities.aoi.update(this.applyDiff);
+  }
+
+  /**
+   * SetUserPosition: places a user's player. The first call takes the user out of limbo: it
+   * sees its AoI with the next patch, and others see it at their next proximity update.
+   * @throws RangeError if `pos` is outside the map limits or not finite.
+   */
+  setUserPosition(client: Client | string, pos: Position): void {
+    const session = this.sessions.require(client);
+    this.entities.place(session.player, this.entities.checkedPosition(pos));
+    session.movedAt = this.clock.currentTime;
+    if (this.sessions.leaveLimbo(session)) {
+      session.client.view?.add(session.player);
+      this.entities.aoi.update(this.applyDiff, session.player);
+    }
+    this.onPlayerMove(session);
+  }
+
+  /** Adds an item (an MMOItem) at `pos`: `publicVars` reach the clients that see it, `hiddenVars` never leave the server. */
+  addItem(kind: string, pos: Position, publicVars: PublicVars = {}, hiddenVars: Record<string, unknown> = {}): Item {
+    return this.entities.addItem(kind, pos, publicVars, hiddenVars);
+  }
+
+  /** Moves an item; clients that see it get the new position with the next patch. */
+  setItemPosition(item: Item | string, pos: Position): void {
+    this.entities.place(this.entities.requireItem(item), this.entities.checkedPosition(pos));
+  }
+
+  /** Sets (string) or deletes (null) a user's variables from the server, read-only ones included. */
+  setUserVariables(client: Client | string, vars: PublicVars): void {
+    applyVars(this.sessions.require(client).player.vars, vars);
+  }
+
+  /** Sets (string) or deletes (null) an item's public variables. */
+  setItemVariables(item: Item | string, vars: PublicVars): void {
+    applyVars(this.entities.requireItem(item).vars, vars);
+  }
+
+  /** Sets (a value) or deletes (undefined) an item's server-only variables. */
+  setItemHiddenVariables(item: Item | string, vars: Record<string, unknown>): void {
+    this.entities.setHiddenVars(item, vars);
+  }
+
+  /** An item's server-only variables (never in the state). */
+  getItemHiddenVariables(item: Item | string): ReadonlyMap<string, unknown> {
+    return this.entities.hiddenVars(item);
+  }
+
+  /** Removes an item from the world; clients that saw it get a remove. */
+  removeItem(item: Item | string): boolean {
+    return this.entities.removeItem(item);
+  }
+
+  getItemById(id: string): Item | undefined {
+    return this.state.items.get(id);
+  }
+
+  /** Positioned players inside the box around a player, client or point (default: the AoI); never the centre player. */
+  getProximityList(center: ProximityCenter, aoi: Vec3 = this.settings.aoi): Player[] {
+    const self = this.playerOf(center);
+    const pos = this.centerOf(center);
+    return pos ? this.entities.aoi.playersNear(pos, aoi).filter((p) => p !== self) : [];
+  }
+
+  /** Items inside the box around a player, client or point (default: the AoI). */
+  getProximityItems(center: ProximityCenter, aoi: Vec3 = this.settings.aoi): Item[] {
+    const pos = this.centerOf(center);
+    return pos ? this.entities.aoi.itemsNear(pos, aoi) : [];
+  }
+
+  /** Sends to every connected, positioned user inside the box around `center` (the sender included). Returns how many got it. */
+  sendToProximity(center: ProximityCenter, type: string, message: unknown, aoi: Vec3 = this.settings.aoi): number {
+    const pos = this.centerOf(center);
+    if (!pos) return 0;
+    let sent = 0;
+    for (const player of this.entities.aoi.playersNear(pos, aoi)) {
+      const session = this.sessions.get(player.id);
+      if (!session || session.reconnection) continue;
+      session.client.send(type, message);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** A random free position inside the map limits (see `World.findFreePosition`). */
+  findFreePosition(clearance = 32, attempts = 32): Vec3 {
+    return this.entities.findFreePosition(clearance, attempts);
+  }
+
+  isInsideMap(pos: Vec3): boolean {
+    return this.entities.isInsideMap(pos);
+  }
+
+  getSession(client: Client | string): MMOSession | undefined {
+    return this.sessions.get(client);
+  }
+
+  /** Called after a player's position changed (`position`, key movement, `setUserPosition`): game rules go here. */
+  protected onPlayerMove(_session: MMOSession): void {}
+
+  /** Sends the `error` message (and counts it). */
+  protected sendError(client: Client, code: MMOErrorCode, message: string, request?: string): void {
+    const payload: MMOError = { code, message, request };
+    messagesRejected.inc({ reason: code });
+    client.send("error", payload);
+  }
+
+  protected readonly applyDiff = (observer: Player, players: ProximityDiff<Player>, items: ProximityDiff<Item>): void => {
+    const view = this.sessions.get(observer.id)?.client.view;
+    if (view) applyProximityDiff(view, players, items);
+  };
+
+  private playerOf(center: ProximityCenter): Player | undefined {
+    if (center instanceof Player) return center;
+    if ("sessionId" in center) return this.sessions.get(center)?.player;
+    return undefined;
+  }
+
+  /** The point a query is centred on; undefined for a player still in limbo. */
+  private centerOf(center: ProximityCenter): Vec3 | undefined {
+    const player = this.playerOf(center);
+    return player ? this.entities.positionOf(player) : (center as Vec3);
+  }
+}

@@ -1,0 +1,238 @@
+import { type AuthContext, type Client, CloseCode, ServerError, logger, matchMaker } from "@colyseus/core";
+import { Encoder, StateView } from "@colyseus/schema";
+import { aoiSeconds, bytesSent, liveRooms, messagesRejected, patchSeconds } from "../ops/metrics";
+import { CloseCodes, JoinErrorCodes, MMOErrorCode } from "../shared/codes";
+import { describeIssues, joinOptionsSchema } from "../shared/protocol";
+import { type MMOState, Player } from "../shared/schema";
+import { type MessageContext, registerMessageHandlers } from "./messages";
+import { MMOApi } from "./MMOApi";
+import { Movement } from "./Movement";
+import type { WorldSnapshot } from "./persistence/WorldStore";
+import { colyseusInternals } from "./serializer/colyseusInternals";
+import { FanOutSerializer } from "./serializer/FanOutSerializer";
+import { chooseSerializer } from "./serializer/selfCheck";
+import { type GuestAuth, type MMOSession, Sessions } from "./Sessions";
+import { type MMOSettings, type MMOSettingsInput, parseSettings } from "./settings";
+import { World, applyVars } from "./World";
+import { type PersistenceOptions, PlayerMemory, WorldKeeper, restoreSnapshot, takeSnapshot } from "./worldSnapshot";
+
+// Big rooms send big full states on join; the default 8 KiB buffer grows by reallocation.
+Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
+
+/** Options the room is created with: `settings` from arena.config.ts, `world` from the client. */
+export interface MMORoomOptions {
+  world?: string;
+  /** Resolved once by `resolveSettings` (arena.config.ts); the room only validates them. */
+  settings?: MMOSettings | MMOSettingsInput;
+  /** Where worlds are kept, and who signs guest identities (arena.config.ts sets both). */
+  persistence?: PersistenceOptions;
+}
+
+/**
+ * An MMO room with SmartFoxServer MMORoom semantics, the Colyseus way: every client holds a
+ * StateView of exactly the players and items inside its Area of Interest, and learns about
+ * entities entering and leaving it through ordinary schema add/remove patches. This class
+ * adapts Colyseus's lifecycle (the game-facing API is its base, `MMOApi`) to small parts: `World` (entities and positions), `Sessions`
+ * (limbo, reconnection, names, identities), `Movement`, the message table (`messages.ts`)
+ * and the world snapshot (`worldSnapshot.ts`).
+ *
+ * Extend it for your game: override `onCreate` (await `super.onCreate(options)` first), use
+ * the server-side API (`addItem`, `getProximityList`, `sendToProximity`, ...) and the
+ * `onPlayerMove` hook.
+ *
+ * @example
+ * ```typescript
+ * class TreasureRoom extends MMORoom {
+ *   override async onCreate(options: MMORoomOptions) {
+ *     await super.onCreate(options);
+ *     if (!this.restored) for (let i = 0; i < 100; i++) this.addItem("chest", this.findFreePosition(), { gold: "10" }, { trap: Math.random() < 0.1 });
+ *   }
+ *   protected override onPlayerMove(session: MMOSession) {
+ *     for (const chest of this.getProximityItems(session.player, { x: 16, y: 16, z: 0 })) this.removeItem(chest);
+ *   }
+ * }
+ * ```
+ */
+export class MMORoom extends MMOApi {
+  /** True when the world came back from a snapshot (a game then skips its initial spawn). */
+  protected restored = false;
+  private movement!: Movement;
+  private readonly memory = new PlayerMemory();
+  private keeper?: WorldKeeper;
+  private signer?: PersistenceOptions["identity"];
+  private countedBytes = 0;
+  private sentBytes = () => 0;
+
+  /** Runs in matchmaking before a room is picked: defaults `world` (so "" and "default" share a room), refuses a bad one. */
+  static override async onAuth(_token: string, options: Record<string, unknown>, _context: AuthContext) {
+    if (options === null || typeof options !== "object") throw new ServerError(JoinErrorCodes.BAD_OPTIONS, "join options must be an object");
+    const parsed = joinOptionsSchema.shape.world.safeParse(options.world);
+    if (!parsed.success) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, `bad world: ${describeIssues(parsed.error)}`);
+    options.world = parsed.data;
+    return true;
+  }
+
+  override async onCreate(options: MMORoomOptions = {}): Promise<void> {
+    const s = (this.settings = parseSettings(options.settings));
+    this.world = joinOptionsSchema.shape.world.parse(options.world);
+    // Not maxClients: a full (locked) room would make matchmaking open a second room for the
+    // same world. onJoin refuses the user over maxUsers instead.
+    this.patchRate = s.patchRate;
+    this.maxMessagesPerSecond = s.maxMessagesPerSecond;
+    this.state = World.createState(s);
+    this.entities = new World(this.state, s);
+    this.sessions = new Sessions(this.clock);
+    this.movement = new Movement(this.entities, s, (session) => this.onPlayerMove(session));
+    const serializer = chooseSerializer(s.serializer, colyseusInternals.serializerOf<MMOState>(this));
+    if (serializer instanceof FanOutSerializer) this.sentBytes = () => serializer.sentBytes;
+    this.setSerializer(serializer);
+    liveRooms.add(this);
+    void this.setMetadata({ world: this.world });
+    registerMessageHandlers(this, this.messageContext());
+    this.setTimestep((dt) => this.movement.step(dt), s.patchRate);
+
+    if (WorldKeeper.accepts(options.persistence)) {
+      this.signer = options.persistence.identity;
+      this.keeper = new WorldKeeper(options.persistence, this.world, () => this.snapshot());
+      const saved = await this.keeper.start(this.clock);
+      if (saved) restoreSnapshot(this.entities, this.memory, saved);
+      this.restored = saved !== undefined;
+    }
+  }
+
+  /** Guest identities: a valid `token` resumes that player, none gets a new one, a bad one is refused (4401), a second tab too (4409). */
+  override onAuth(_client: Client, options: Record<string, unknown>): GuestAuth | true {
+    return this.signer ? this.sessions.authenticate(this.signer, options?.token) : true;
+  }
+
+  override onJoin(client: Client, options: Record<string, unknown> = {}): void {
+    const parsed = joinOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
+    const { maxUsers, userMaxLimboSeconds } = this.settings;
+    if (this.sessions.size >= maxUsers) throw new ServerError(JoinErrorCodes.WORLD_FULL, `world "${this.world}" is full (${maxUsers} users)`);
+    const player = new Player().assign({ id: client.sessionId, name: this.sessions.displayName(parsed.data.name, client.sessionId) });
+    // In the state from the start (a view can only add what the state holds), but in no view until positioned.
+    this.entities.addPlayer(player);
+    client.view = new StateView();
+    const session = this.sessions.open(client, player, userMaxLimboSeconds, (s) => this.expireLimbo(s));
+    this.state.userCount = this.sessions.size;
+    const auth = client.auth as GuestAuth | undefined;
+    if (!auth?.playerId) return;
+    session.identity = auth.playerId;
+    if (auth.issuedToken) client.send("identity", { token: auth.issuedToken });
+    const saved = this.memory.recall(auth.playerId);
+    if (saved) {
+      // A returning player: their variables (score included) now, their place on `spawn`.
+      applyVars(player.vars, saved.vars);
+      if (this.entities.isInsideMap(saved)) session.savedPosition = { x: saved.x, y: saved.y, z: saved.z };
+    }
+  }
+
+  override async onDrop(client: Client, code?: number): Promise<void> {
+    const session = this.sessions.get(client);
+    if (code === CloseCode.WITH_ERROR) messagesRejected.inc({ reason: "FLOOD_OR_UNDECODABLE" });
+    const refused = code === CloseCode.WITH_ERROR || code === CloseCode.SERVER_SHUTDOWN;
+    if (!session || session.kicked || refused || this.settings.reconnectSeconds <= 0) return;
+    // The player stays in the world (and in others' views) while its client may come back.
+    this.movement.stop(session);
+    const reconnection = this.allowReconnection(client, this.settings.reconnectSeconds);
+    // Refused while the room is disposing; Colyseus then calls onLeave, which cleans up.
+    reconnection.catch(() => {});
+    session.reconnection = reconnection;
+  }
+
+  override onReconnect(client: Client): void {
+    const session = this.sessions.get(client);
+    if (!session) return;
+    session.client = client;
+    session.reconnection = undefined;
+  }
+
+  override onLeave(client: Client): void {
+    const session = this.sessions.get(client);
+    if (!session) return;
+    this.memory.remember(session);
+    this.movement.stop(session);
+    this.entities.removePlayer(session.player);
+    this.sessions.close(session);
+    client.view?.dispose();
+    this.state.userCount = this.sessions.size;
+  }
+
+  override onBeforePatch(): void {
+    // Each client's AoI is recomputed every proximityUpdateMillis; the clients are spread
+    // over the patches in between, so every patch carries an even share of the work.
+    const t0 = performance.now();
+    this.entities.aoi.updateDue(this.clock.currentTime, this.settings.proximityUpdateMillis, this.applyDiff);
+    aoiSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  override broadcastPatch(): boolean {
+    const t0 = performance.now();
+    const sent = super.broadcastPatch();
+    if (sent) patchSeconds.observe((performance.now() - t0) / 1000);
+    bytesSent.inc(this.sentBytes() - this.countedBytes);
+    this.countedBytes = this.sentBytes();
+    return sent;
+  }
+
+  /**
+   * Graceful drain (SIGTERM): this process takes no new rooms, clients are told
+   * (`server_shutdown {seconds}`), the world runs for `drainSeconds`, then the room closes
+   * with 4001 and clients rejoin their world, which matchmaking now places elsewhere.
+   */
+  override onBeforeShutdown(): void {
+    void matchMaker.stats.excludeProcess(matchMaker.processId).catch(() => {});
+    void this.saveWorld();
+    const seconds = this.settings.drainSeconds;
+    if (this.clients.length === 0 || seconds <= 0) return void this.disconnect(CloseCode.SERVER_SHUTDOWN);
+    void this.lock();
+    this.broadcast("server_shutdown", { seconds });
+    this.clock.setTimeout(() => void this.disconnect(CloseCode.SERVER_SHUTDOWN), seconds * 1000);
+  }
+
+  override async onDispose(): Promise<void> {
+    liveRooms.delete(this);
+    await this.saveWorld();
+  }
+
+  override onUncaughtException(error: Error, methodName: string): void {
+    logger.error(`[mmo ${this.roomId}] ${methodName}:`, error);
+  }
+
+  /** The world as a snapshot: items with their hidden variables, and players by identity. */
+  snapshot(): WorldSnapshot {
+    return takeSnapshot(this.entities, this.memory, this.sessions.values());
+  }
+
+  /** Writes the snapshot to the store (every `snapshotSeconds`, on drain and on dispose). */
+  async saveWorld(): Promise<void> {
+    await this.keeper?.save();
+  }
+
+  /** Users still in limbo (no position yet). */
+  limboCount(): number {
+    return this.sessions.limboCount();
+  }
+
+  private messageContext(): MessageContext {
+    return {
+      settings: this.settings,
+      entities: this.entities,
+      movement: this.movement,
+      sessions: this.sessions,
+      serverUserVars: this.serverUserVars,
+      now: () => this.clock.currentTime,
+      setUserPosition: (client, pos) => this.setUserPosition(client, pos),
+      sendToProximity: (center, type, message) => this.sendToProximity(center, type, message),
+      sendError: (client, code, message, request) => this.sendError(client, code, message, request),
+    };
+  }
+
+  private expireLimbo(session: MMOSession): void {
+    session.kicked = true;
+    if (session.reconnection) return session.reconnection.reject(new Error("limbo timeout"));
+    this.sendError(session.client, MMOErrorCode.LIMBO_TIMEOUT, `no position within ${this.settings.userMaxLimboSeconds} s`);
+    session.client.leave(CloseCodes.LIMBO_TIMEOUT, "LIMBO_TIMEOUT");
+  }
+}

@@ -1,0 +1,143 @@
+import { type Client, type Clock, type Delayed, type Deferred, ServerError } from "@colyseus/core";
+import { JoinErrorCodes } from "../shared/codes";
+import type { IdentitySigner } from "./persistence/identity";
+import type { KeyState } from "../shared/movement";
+import { NAME_MAX_LENGTH } from "../shared/protocol";
+import type { Player } from "../shared/schema";
+import type { Vec3 } from "../shared/vector";
+
+/** What the room keeps per user, connected or waiting to reconnect. */
+export interface MMOSession {
+  client: Client;
+  readonly player: Player;
+  /** True until the first position. */
+  inLimbo: boolean;
+  keys: KeyState;
+  limboTimer?: Delayed;
+  /** Set while the client is dropped and may reconnect. */
+  reconnection?: Deferred<Client>;
+  /** Set when the server closed the client on purpose: no reconnection. */
+  kicked: boolean;
+  /** The guest identity (persistent player id), when identities are on. */
+  identity?: string;
+  /** Where a returning player was: `spawn` puts them back there. */
+  savedPosition?: Vec3;
+  /** Room clock time of the last accepted position (for `maxSpeed`). */
+  movedAt?: number;
+}
+
+/** What `onAuth` hands to `onJoin` (as `client.auth`): the identity, and a new token to send. */
+export interface GuestAuth {
+  playerId: string;
+  issuedToken?: string;
+}
+
+export const NO_KEYS: Readonly<KeyState> = Object.freeze({ up: false, down: false, left: false, right: false });
+
+/**
+ * Every user of one room by sessionId, limbo and dropped ones included: their limbo timers,
+ * reconnection, unique names and guest identities. Knows nothing of positions or the AoI.
+ */
+export class Sessions {
+  private readonly byId = new Map<string, MMOSession>();
+
+  constructor(private readonly clock: Clock) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  values(): IterableIterator<MMOSession> {
+    return this.byId.values();
+  }
+
+  /** The session of a user, by client or sessionId. */
+  get(client: Client | string): MMOSession | undefined {
+    return this.byId.get(typeof client === "string" ? client : client.sessionId);
+  }
+
+  /** Like `get`, but throws for a user who is not in the room. */
+  require(client: Client | string): MMOSession {
+    const session = this.get(client);
+    if (!session) throw new Error(`no user ${typeof client === "string" ? client : client.sessionId} in this room`);
+    return session;
+  }
+
+  /**
+   * A new session in limbo; `onLimboTimeout` runs if it has no position after
+   * `limboSeconds` (SmartFoxServer's userMaxLimboSeconds).
+   */
+  open(client: Client, player: Player, limboSeconds: number, onLimboTimeout: (s: MMOSession) => void): MMOSession {
+    const session: MMOSession = { client, player, inLimbo: true, keys: { ...NO_KEYS }, kicked: false };
+    session.limboTimer = this.clock.setTimeout(() => {
+      session.limboTimer = undefined;
+      if (session.inLimbo) onLimboTimeout(session);
+    }, limboSeconds * 1000);
+    this.byId.set(client.sessionId, session);
+    return session;
+  }
+
+  /** Takes a session out of limbo (its first position). Returns false if it was not in limbo. */
+  leaveLimbo(session: MMOSession): boolean {
+    if (!session.inLimbo) return false;
+    session.inLimbo = false;
+    session.limboTimer?.clear();
+    session.limboTimer = undefined;
+    return true;
+  }
+
+  close(session: MMOSession): void {
+    session.limboTimer?.clear();
+    this.byId.delete(session.client.sessionId);
+  }
+
+  /** Users still in limbo (no position yet). */
+  limboCount(): number {
+    let n = 0;
+    for (const s of this.byId.values()) if (s.inLimbo) n++;
+    return n;
+  }
+
+  /**
+   * Checks a joining client's guest identity: a valid `token` resumes that player; none gets
+   * a new identity (and a token to send); a tampered or foreign one is refused (4401).
+   */
+  authenticate(signer: IdentitySigner, token: unknown): GuestAuth {
+    if (token === undefined) {
+      const { id, token: issued } = signer.issue();
+      return { playerId: id, issuedToken: issued };
+    }
+    const id = signer.verify(token);
+    if (!id) throw new ServerError(JoinErrorCodes.IDENTITY_INVALID, "invalid identity token");
+    this.admitIdentity(id);
+    return { playerId: id };
+  }
+
+  /**
+   * Lets identity `id` join: a dropped session of the same player (a reload) is replaced by
+   * the new connection; a connected one is refused (4409), so one player cannot play twice.
+   */
+  admitIdentity(id: string): void {
+    for (const other of this.byId.values()) {
+      if (other.identity !== id) continue;
+      if (other.reconnection) other.reconnection.reject(new Error("replaced by a new connection"));
+      else throw new ServerError(JoinErrorCodes.IDENTITY_IN_USE, "this identity is already playing in this world");
+    }
+  }
+
+  /**
+   * The display name for a joining user: control characters stripped, trimmed, at most
+   * NAME_MAX_LENGTH, `guest-xxxx` when empty, then `name-2`, `name-3`... when taken here.
+   */
+  displayName(requested: string | undefined, sessionId: string): string {
+    // eslint-disable-next-line no-control-regex
+    const name = (requested ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, NAME_MAX_LENGTH) || `guest-${sessionId.slice(0, 4)}`;
+    const taken = new Set([...this.byId.values()].map((s) => s.player.name.toLowerCase()));
+    if (!taken.has(name.toLowerCase())) return name;
+    for (let i = 2; ; i++) {
+      const suffix = `-${i}`;
+      const candidate = `${name.slice(0, NAME_MAX_LENGTH - suffix.length)}${suffix}`;
+      if (!taken.has(candidate.toLowerCase())) return candidate;
+    }
+  }
+}

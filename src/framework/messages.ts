@@ -1,0 +1,100 @@
+import type { Client, Room } from "@colyseus/core";
+import type { z } from "zod";
+import { MMOErrorCode } from "../shared/codes";
+import { type ChatBroadcast, VAR_LIMITS, clientMessages, describeIssues } from "../shared/protocol";
+import type { Position } from "../shared/vector";
+import type { Movement } from "./Movement";
+import type { MMOSession, Sessions } from "./Sessions";
+import type { MMOSettings } from "./settings";
+import { type World, applyVars } from "./World";
+
+/** What the message handlers may use of the room. */
+export interface MessageContext {
+  readonly settings: MMOSettings;
+  readonly entities: World;
+  readonly movement: Movement;
+  readonly sessions: Sessions;
+  /** User variables only the server may set; a client's `vars` naming one is refused. */
+  readonly serverUserVars: ReadonlySet<string>;
+  /** The room clock's time. */
+  now(): number;
+  setUserPosition(client: Client, pos: Position): void;
+  sendToProximity(center: Client, type: string, message: unknown): number;
+  sendError(client: Client, code: MMOErrorCode, message: string, request?: string): void;
+}
+
+type MessageType = keyof typeof clientMessages;
+type Handler<K extends MessageType> = (
+  ctx: MessageContext,
+  client: Client,
+  message: z.output<(typeof clientMessages)[K]>,
+  session: MMOSession,
+) => void;
+
+/**
+ * What the room does with each client message, already validated against
+ * `clientMessages` (shared/protocol.ts) and from a known user. One entry per message type.
+ */
+export const messageHandlers: { [K in MessageType]: Handler<K> } = {
+  position(ctx, client, msg, session) {
+    const pos = { x: msg.x, y: msg.y, z: msg.z ?? 0 };
+    if (!ctx.entities.isInsideMap(pos)) {
+      return ctx.sendError(client, MMOErrorCode.OUT_OF_MAP, "position is outside the map limits", "position");
+    }
+    if (!session.inLimbo && ctx.movement.tooFast(session, pos, ctx.now())) {
+      return ctx.sendError(client, MMOErrorCode.TOO_FAST, `faster than ${ctx.settings.maxSpeed} units/s`, "position");
+    }
+    ctx.setUserPosition(client, pos);
+  },
+  input(ctx, client, keys, session) {
+    if (session.inLimbo) return ctx.sendError(client, MMOErrorCode.IN_LIMBO, "set a position first", "input");
+    ctx.movement.setKeys(session, keys);
+  },
+  chat(ctx, client, { text }, session) {
+    if (session.inLimbo) return ctx.sendError(client, MMOErrorCode.IN_LIMBO, "set a position first", "chat");
+    const message: ChatBroadcast = { from: session.player.id, name: session.player.name, text };
+    ctx.sendToProximity(client, "chat", message);
+  },
+  spawn(ctx, client, _msg, session) {
+    if (!session.inLimbo) return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, "already positioned", "spawn");
+    ctx.setUserPosition(client, session.savedPosition ?? ctx.entities.findFreePosition());
+  },
+  vars(ctx, client, vars, session) {
+    const readOnly = Object.keys(vars).filter((k) => ctx.serverUserVars.has(k));
+    if (readOnly.length) {
+      return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, `read-only variable: ${readOnly.join(", ")}`, "vars");
+    }
+    const vs = session.player.vars;
+    const added = Object.keys(vars).filter((k) => vars[k] !== null && !vs.has(k)).length;
+    const removed = Object.keys(vars).filter((k) => vars[k] === null && vs.has(k)).length;
+    if (vs.size + added - removed > VAR_LIMITS.maxKeys) {
+      return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, `at most ${VAR_LIMITS.maxKeys} variables`, "vars");
+    }
+    applyVars(vs, vars);
+  },
+};
+
+/**
+ * Registers every handler of the table on `room`, plus a catch-all for unknown types.
+ *
+ * Validation happens here, not through Colyseus's `onMessage(type, validator, handler)`:
+ * Colyseus closes the connection of a client whose payload fails its validator, and here a
+ * bad payload gets an `error` message (BAD_REQUEST, naming the request) and changes nothing,
+ * so a buggy or hostile client cannot make the room look broken to its own player.
+ */
+export function registerMessageHandlers(room: Room, ctx: MessageContext): void {
+  for (const type of Object.keys(messageHandlers) as MessageType[]) {
+    const schema = clientMessages[type];
+    const handler = messageHandlers[type] as Handler<MessageType>;
+    room.onMessage(type, (client: Client, raw: unknown) => {
+      const session = ctx.sessions.get(client);
+      if (!session) return;
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, describeIssues(parsed.error), type);
+      handler(ctx, client, parsed.data as never, session);
+    });
+  }
+  room.onMessage("*", (client: Client, type: string | number) => {
+    ctx.sendError(client, MMOErrorCode.BAD_REQUEST, "unknown message type", String(type ?? "").slice(0, 64));
+  });
+}

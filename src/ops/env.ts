@@ -1,0 +1,98 @@
+/**
+ * Environment variables: the one place they are parsed. Each reader names the variable in
+ * its error, so a bad deployment fails at start with a line that says what to fix.
+ * (MMO_* room settings are listed in framework/settings.ts and read with these readers.)
+ */
+
+type Env = NodeJS.ProcessEnv;
+
+/** A number, or undefined when the variable is unset. */
+export function envNumber(env: Env, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const n = Number(value.trim());
+  if (value.trim() === "" || !Number.isFinite(n)) throw new Error(`${name} must be a number, got "${value}"`);
+  return n;
+}
+
+/** A whole number >= 0, or undefined when the variable is unset. */
+export function envCount(env: Env, name: string): number | undefined {
+  const n = envNumber(env, name);
+  if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new Error(`${name} must be a whole number >= 0, got "${env[name]}"`);
+  return n;
+}
+
+/** "x,y" or "x,y,z" (z defaults to 0), or undefined when the variable is unset. */
+export function envVec3(env: Env, name: string): { x: number; y: number; z: number } | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const parts = value.split(",");
+  if (parts.length < 2 || parts.length > 3) throw new Error(`${name} must be "x,y" or "x,y,z", got "${value}"`);
+  const [x, y, z = 0] = parts.map((part) => envNumber({ [name]: part }, name)!);
+  return { x, y, z };
+}
+
+/** A non-empty string, or undefined when the variable is unset or empty. */
+export function envString(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** One of `choices`, or undefined when unset. */
+export function envChoice<T extends string>(env: Env, name: string, choices: readonly T[]): T | undefined {
+  const value = envString(env, name);
+  if (value === undefined) return undefined;
+  if (!choices.includes(value as T)) throw new Error(`${name} must be one of ${choices.join(", ")}, got "${value}"`);
+  return value as T;
+}
+
+/** What the server process reads from its environment, besides the MMO_* room settings. */
+export interface ServerEnv {
+  /** The HTTP/WebSocket port (`PORT`, default 2567). */
+  port: number;
+  /** `NODE_ENV === "production"`: no playground. */
+  production: boolean;
+  /** `REDIS_URL`: presence, matchmaking and world store in Redis (scale-out). */
+  redisUrl?: string;
+  /** `PUBLIC_ADDRESS`: how clients reach this very process (required with Redis). */
+  publicAddress?: string;
+  /** `MMO_DATA_DIR` (default ./data): world files and the identity key without Redis. */
+  dataDir: string;
+  /** `MMO_SNAPSHOT_SECONDS` (default 5): how often worlds are saved. */
+  snapshotSeconds: number;
+  /** `IDENTITY_SECRET`: the key guest identities are signed with (else a key file). */
+  identitySecret?: string;
+  /** `MONITOR_USER` (default admin) and `MONITOR_PASSWORD` (else one is generated). */
+  monitorUser: string;
+  monitorPassword?: string;
+  /** `PROCESS_COMMAND`: the process bridge's backend (split on spaces). */
+  processCommand: string[];
+  /** `GAME_GEMS`, `GAME_NPCS`: the demo game's counts. */
+  gameGems?: number;
+  gameNpcs?: number;
+  /** `STATS_INTERVAL_MS`: print a STATS line this often (the load test reads them); 0 = off. */
+  statsIntervalMs: number;
+}
+
+export function readServerEnv(env: Env = process.env): ServerEnv {
+  const redisUrl = envString(env, "REDIS_URL");
+  const publicAddress = envString(env, "PUBLIC_ADDRESS");
+  if (redisUrl && !publicAddress) throw new Error("REDIS_URL is set but PUBLIC_ADDRESS is not: each process needs its own public address");
+  const snapshotSeconds = envNumber(env, "MMO_SNAPSHOT_SECONDS") ?? 5;
+  if (!(snapshotSeconds > 0)) throw new Error(`MMO_SNAPSHOT_SECONDS must be > 0, got "${env.MMO_SNAPSHOT_SECONDS}"`);
+  return {
+    port: envCount(env, "PORT") ?? 2567,
+    production: env.NODE_ENV === "production",
+    redisUrl,
+    publicAddress,
+    dataDir: envString(env, "MMO_DATA_DIR") ?? "data",
+    snapshotSeconds,
+    identitySecret: envString(env, "IDENTITY_SECRET"),
+    monitorUser: envString(env, "MONITOR_USER") ?? "admin",
+    monitorPassword: envString(env, "MONITOR_PASSWORD"),
+    processCommand: (envString(env, "PROCESS_COMMAND") ?? "python3 examples/bunny/server.py").split(" "),
+    gameGems: envCount(env, "GAME_GEMS"),
+    gameNpcs: envCount(env, "GAME_NPCS"),
+    statsIntervalMs: envCount(env, "STATS_INTERVAL_MS") ?? 0,
+  };
+}
