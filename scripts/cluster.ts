@@ -4,10 +4,10 @@
 // on one port. Ctrl-C stops everything it started.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ManagedProcess, ROOT as root, cliOptions, startProcess, startRedis, startServer } from "./lib";
+import { type ManagedProcess, ROOT as root, cliOptions, ensureDebianPackage, startProcess, startRedis, startServer } from "./lib";
 
 const opts = cliOptions(process.argv.slice(2), { numbers: { processes: 3, port: Number(process.env.PORT ?? 2567) } });
 const { processes } = opts;
@@ -25,17 +25,6 @@ function track(name: string, p: ManagedProcess): void {
   void p.exited.then((code) => !stopping && console.log(`[${name}] exited with ${code}`));
 }
 
-function ensureNginx(): void {
-  if (existsSync(NGINX)) return;
-  const install = "apt-get update && apt-get install -y nginx";
-  if (process.getuid?.() !== 0) throw new Error(`nginx is missing. Install it with: sudo sh -c '${install}'`);
-  console.log(`nginx is missing: running "${install}"`);
-  execFileSync("sh", ["-c", `${install} > ${join(runtime, "apt.log")} 2>&1`], {
-    stdio: "inherit",
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-  });
-}
-
 let stopping = false;
 async function stopAll(code = 0): Promise<never> {
   if (!stopping) {
@@ -51,7 +40,7 @@ async function stopAll(code = 0): Promise<never> {
 async function main(): Promise<void> {
   process.on("SIGINT", () => void stopAll());
   process.on("SIGTERM", () => void stopAll());
-  ensureNginx();
+  ensureDebianPackage(NGINX, "nginx");
   execFileSync(process.execPath, ["scripts/build-client.mjs"], { cwd: root, stdio: "inherit" });
 
   let redisUrl = process.env.REDIS_URL;

@@ -1,6 +1,7 @@
 // The toolbox for processes: tests, the load test, the soak, the benchmark and `npm run
 // cluster` start, watch and stop their children with these, and nothing else.
 export { cliOptions } from "./cli";
+export { ensureDebianPackage } from "./debian";
 export { onLines } from "./lines";
 export { freePort } from "./ports";
 export { ROOT, type ManagedProcess, type StartOptions, startProcess, stopProcess, tsx, waitForOutput } from "./process";

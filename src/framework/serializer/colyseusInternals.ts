@@ -121,6 +121,17 @@ export interface ColyseusInternals {
   viewHasChanges(view: StateView): boolean;
 }
 
+/** Runs `encode` with the encoder walking `queue` instead of the room's whole change queue. */
+function withQueue(encoder: EncoderShape, queue: ChangeQueue, encode: () => Uint8Array): Uint8Array {
+  const full = encoder.root.changes;
+  encoder.root.changes = queue;
+  try {
+    return encode();
+  } finally {
+    encoder.root.changes = full;
+  }
+}
+
 const enc = (s: SchemaSerializer<Schema>) => (s as unknown as SerializerShape).encoder;
 const shape = (t: Tree) => t as unknown as TreeShape;
 
@@ -174,23 +185,11 @@ export const colyseusInternals: ColyseusInternals = {
         return true;
       },
     };
-    const full = encoder.root.changes;
-    encoder.root.changes = queue;
-    try {
-      return encoder.encode(it, recorder, buffer);
-    } finally {
-      encoder.root.changes = full;
-    }
+    return withQueue(encoder, queue, () => encoder.encode(it, recorder, buffer));
   },
   encodeView(s, queue, view, sharedOffset, it) {
     const encoder = enc(s);
-    const full = encoder.root.changes;
-    encoder.root.changes = queue;
-    try {
-      return encoder.encodeView(view, sharedOffset, it);
-    } finally {
-      encoder.root.changes = full;
-    }
+    return withQueue(encoder, queue, () => encoder.encodeView(view, sharedOffset, it));
   },
   discardChanges: (s) => enc(s).discardChanges(),
   viewBits: (t) => shape(t).visibleViews,
