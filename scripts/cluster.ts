@@ -7,12 +7,14 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { envCount, envString } from "../src/ops/env";
 import { type ManagedProcess, ROOT as root, cliOptions, ensureDebianPackage, startProcess, startRedis, startServer } from "./lib";
 
-const opts = cliOptions(process.argv.slice(2), { numbers: { processes: 3, port: Number(process.env.PORT ?? 2567) } });
+// Environment variables are read with the server's own readers (src/ops/env.ts).
+const opts = cliOptions(process.argv.slice(2), { numbers: { processes: 3, port: envCount(process.env, "PORT") ?? 2567 } });
 const { processes } = opts;
 const front = opts.port;
-const host = process.env.PUBLIC_HOST ?? "localhost";
+const host = envString(process.env, "PUBLIC_HOST") ?? "localhost";
 const NGINX = "/usr/sbin/nginx";
 /** Everything started here, oldest first; stopped newest first. */
 const children: Array<{ name: string; stop(): Promise<void> }> = [];
@@ -43,14 +45,14 @@ async function main(): Promise<void> {
   ensureDebianPackage(NGINX, "nginx");
   execFileSync(process.execPath, ["scripts/build-client.mjs"], { cwd: root, stdio: "inherit" });
 
-  let redisUrl = process.env.REDIS_URL;
+  let redisUrl = envString(process.env, "REDIS_URL");
   if (!redisUrl) {
     const redis = await startRedis({ echo: prefixed("redis") });
     children.push({ name: "redis", stop: redis.stop });
     redisUrl = redis.url;
   }
 
-  const identitySecretForCluster = process.env.IDENTITY_SECRET || randomBytes(32).toString("base64url");
+  const identitySecretForCluster = envString(process.env, "IDENTITY_SECRET") ?? randomBytes(32).toString("base64url");
   const ports: number[] = [];
   const pids: number[] = [];
   for (let i = 1; i <= processes; i++) {

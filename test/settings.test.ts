@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SETTINGS_ENV_VARS, resolveSettings } from "../src/framework/settings";
 import { stepPosition } from "../src/shared/movement";
+import { readServerEnv } from "../src/ops/env";
 
 describe("resolveSettings", () => {
   it("defaults match SmartFoxServer where it has one", () => {
@@ -71,5 +72,18 @@ describe("stepPosition", () => {
     expect(Math.hypot(d.x - 50, d.y - 50)).toBeCloseTo(10);
     expect(stepPosition(p, { up: false, down: true, left: false, right: false }, 1000, 1000, lower, higher).y).toBe(100);
     expect(stepPosition(p, { up: true, down: true, left: true, right: true }, 100, 100, lower, higher)).toEqual(p);
+  });
+});
+
+describe("readServerEnv (src/ops/env.ts: every variable parsed in one place)", () => {
+  it("gives the documented defaults", () => {
+    expect(readServerEnv({})).toMatchObject({ port: 2567, production: false, dataDir: "data", snapshotSeconds: 5, monitorUser: "admin", statsIntervalMs: 0, processCommand: ["python3", "examples/bunny/server.py"] });
+  });
+
+  it("refuses bad values naming the variable", () => {
+    expect(() => readServerEnv({ REDIS_URL: "redis://x" })).toThrow(/PUBLIC_ADDRESS/);
+    expect(() => readServerEnv({ GAME_GEMS: "-1" })).toThrow(/GAME_GEMS must be a whole number/);
+    expect(() => readServerEnv({ PORT: "http" })).toThrow(/PORT must be a number/);
+    expect(() => readServerEnv({ MMO_SNAPSHOT_SECONDS: "0" })).toThrow(/MMO_SNAPSHOT_SECONDS/);
   });
 });
