@@ -15,7 +15,7 @@ export async function startGameProcess(redisUrl: string, env: Record<string, str
     env: {
       REDIS_URL: redisUrl,
       PUBLIC_ADDRESS: `127.0.0.1:${port}`,
-      IDENTITY_SECRET: "cluster-test-secret",
+      IDENTITY_SECRET: "cluster-test-secret-of-at-least-32-bytes",
       MMO_DATA_DIR: join(tmpdir(), "mmo-cluster-test-data"),
       MONITOR_PASSWORD: "cluster-test",
       GAME_GEMS: "5",

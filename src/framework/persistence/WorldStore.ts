@@ -32,7 +32,11 @@ export interface WorldSnapshot {
   players: Record<string, SavedPlayer>;
 }
 
-/** Where worlds are kept. Implementations: a file per world, or Redis. */
+/**
+ * Where worlds are kept. Implementations: a file per world, or Redis. `load` returns
+ * undefined for a new world, and also when the stored world and its previous generation are
+ * both unreadable (logged, never thrown); a store that cannot be reached throws.
+ */
 export interface WorldStore {
   load(world: string): Promise<WorldSnapshot | undefined>;
   save(world: string, snapshot: WorldSnapshot): Promise<void>;
@@ -41,11 +45,26 @@ export interface WorldStore {
 
 /** Reads a stored snapshot, or undefined if it is not one (a damaged file is not fatal). */
 export function parseSnapshot(text: string): WorldSnapshot | undefined {
+  return readSnapshot(text).snapshot;
+}
+
+/** A stored snapshot, or why the text is not one ("empty", "not JSON: ...", ...), for the log. */
+export function readSnapshot(text: string): { snapshot: WorldSnapshot; problem?: undefined } | { snapshot?: undefined; problem: string } {
+  if (text.trim() === "") return { problem: "empty" };
+  let s: WorldSnapshot;
   try {
-    const s = JSON.parse(text) as WorldSnapshot;
-    if (s?.version !== 1 || !Array.isArray(s.items) || typeof s.players !== "object" || s.players === null) return undefined;
-    return s;
-  } catch {
-    return undefined;
+    s = JSON.parse(text) as WorldSnapshot;
+  } catch (e) {
+    return { problem: `not JSON, ${text.length} characters: ${(e as Error).message}` };
   }
+  if (typeof s !== "object" || s === null || Array.isArray(s)) return { problem: "not a snapshot object" };
+  if (s.version !== 1) return { problem: `unknown snapshot version ${JSON.stringify(s.version)}` };
+  if (!Array.isArray(s.items)) return { problem: "no items array" };
+  if (typeof s.players !== "object" || s.players === null) return { problem: "no players object" };
+  return { snapshot: s };
+}
+
+/** World names are letters, digits, `_` and `-` (checked at join); stores check again, as they build file names and keys from them. */
+export function checkWorldName(world: string): void {
+  if (typeof world !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(world)) throw new Error(`bad world name ${JSON.stringify(world)}: letters, digits, _ and - only`);
 }
