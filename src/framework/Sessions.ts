@@ -1,8 +1,8 @@
 import { type Client, type Clock, type Delayed, type Deferred, ServerError } from "@colyseus/core";
 import { JoinErrorCodes } from "../shared/codes";
+import { cleanName, nameSkeletons, uniqueName } from "./names";
 import type { IdentitySigner } from "./persistence/identity";
 import type { KeyState } from "../shared/movement";
-import { NAME_MAX_LENGTH } from "../shared/protocol";
 import type { Player } from "../shared/schema";
 import type { Vec3 } from "../shared/vector";
 
@@ -24,6 +24,8 @@ export interface MMOSession {
   savedPosition?: Vec3;
   /** Room clock time of the last accepted position (for `maxSpeed`). */
   movedAt?: number;
+  /** Room clock time of the join (the oldest limbo user makes room first). */
+  joinedAt: number;
 }
 
 /** What `onAuth` hands to `onJoin` (as `client.auth`): the identity, and a new token to send. */
@@ -40,6 +42,7 @@ export const NO_KEYS: Readonly<KeyState> = Object.freeze({ up: false, down: fals
  */
 export class Sessions {
   private readonly byId = new Map<string, MMOSession>();
+  private readonly skeletons = new WeakMap<Player, { name: string; keys: readonly string[] }>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -68,7 +71,7 @@ export class Sessions {
    * `limboSeconds` (SmartFoxServer's userMaxLimboSeconds).
    */
   open(client: Client, player: Player, limboSeconds: number, onLimboTimeout: (s: MMOSession) => void): MMOSession {
-    const session: MMOSession = { client, player, inLimbo: true, keys: { ...NO_KEYS }, kicked: false };
+    const session: MMOSession = { client, player, inLimbo: true, keys: { ...NO_KEYS }, kicked: false, joinedAt: this.clock.currentTime };
     session.limboTimer = this.clock.setTimeout(() => {
       session.limboTimer = undefined;
       if (session.inLimbo) onLimboTimeout(session);
@@ -91,10 +94,30 @@ export class Sessions {
     this.byId.delete(session.client.sessionId);
   }
 
+  /**
+   * Room for one more user. Limbo users (joined, never positioned) may hold at most
+   * `maxLimbo` places, and when the world is full the oldest limbo user gives its place to
+   * the newcomer: connections that never play cannot keep players out. Returns the session
+   * to evict (if any). @throws ServerError WORLD_FULL when every place holds a positioned player.
+   */
+  placeFor(maxUsers: number, maxLimbo: number, world: string): MMOSession | undefined {
+    // Users already told to go (kicked, their close on its way) hold no place.
+    let active = 0;
+    for (const s of this.byId.values()) if (!s.kicked) active++;
+    const full = active >= maxUsers;
+    if (!full && this.limboCount() < maxLimbo) return undefined;
+    let oldest: MMOSession | undefined;
+    for (const s of this.byId.values()) {
+      if (s.inLimbo && !s.kicked && (!oldest || s.joinedAt < oldest.joinedAt)) oldest = s;
+    }
+    if (full && !oldest) throw new ServerError(JoinErrorCodes.WORLD_FULL, `world "${world}" is full (${maxUsers} users)`);
+    return oldest;
+  }
+
   /** Users still in limbo (no position yet). */
   limboCount(): number {
     let n = 0;
-    for (const s of this.byId.values()) if (s.inLimbo) n++;
+    for (const s of this.byId.values()) if (s.inLimbo && !s.kicked) n++;
     return n;
   }
 
@@ -126,18 +149,24 @@ export class Sessions {
   }
 
   /**
-   * The display name for a joining user: control characters stripped, trimmed, at most
-   * NAME_MAX_LENGTH, `guest-xxxx` when empty, then `name-2`, `name-3`... when taken here.
+   * The display name for a joining user: `cleanName` (NFKC, nothing invisible or bidi, at most
+   * NAME_MAX_LENGTH), `guest-xxxx` when that leaves nothing, then `name (2)`, `name (3)`... when
+   * a name here looks the same (`nameSkeleton`: confusables and case ignored).
    */
   displayName(requested: string | undefined, sessionId: string): string {
-    // eslint-disable-next-line no-control-regex
-    const name = (requested ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, NAME_MAX_LENGTH) || `guest-${sessionId.slice(0, 4)}`;
-    const taken = new Set([...this.byId.values()].map((s) => s.player.name.toLowerCase()));
-    if (!taken.has(name.toLowerCase())) return name;
-    for (let i = 2; ; i++) {
-      const suffix = `-${i}`;
-      const candidate = `${name.slice(0, NAME_MAX_LENGTH - suffix.length)}${suffix}`;
-      if (!taken.has(candidate.toLowerCase())) return candidate;
+    const name = cleanName(requested) || `guest-${sessionId.slice(0, 4)}`;
+    const taken = new Set<string>();
+    for (const s of this.byId.values()) for (const skeleton of this.skeletonsOf(s.player)) taken.add(skeleton);
+    return uniqueName(name, (skeleton) => taken.has(skeleton));
+  }
+
+  /** A player's name skeletons, kept until the name changes. */
+  private skeletonsOf(player: Player): readonly string[] {
+    let skeletons = this.skeletons.get(player);
+    if (!skeletons || skeletons.name !== player.name) {
+      skeletons = { name: player.name, keys: nameSkeletons(player.name) };
+      this.skeletons.set(player, skeletons);
     }
+    return skeletons.keys;
   }
 }
