@@ -4,12 +4,16 @@ import { RedisPresence } from "@colyseus/redis-presence";
 import { monitor } from "@colyseus/monitor";
 import { playground } from "@colyseus/playground";
 import config from "@colyseus/tools";
+import { WebSocketTransport } from "@colyseus/ws-transport";
 import express from "express";
 import { fileURLToPath } from "node:url";
 import { ProcessRoom } from "./src/bridge/ProcessRoom";
 import { FileWorldStore, IdentitySigner, type MMOSettingsInput, RedisWorldStore, identitySecret, resolveSettings } from "./src/framework";
 import { ArenaRoom, type ArenaRoomOptions } from "./src/game/ArenaRoom";
+import { installAdmission, installCors } from "./src/ops/admission";
 import { drain } from "./src/ops/drain";
+import { redisReachable } from "./src/ops/health";
+import { roomBudget } from "./src/ops/roomBudget";
 import { type ServerEnv, readServerEnv } from "./src/ops/env";
 import { registry } from "./src/ops/metrics";
 import { monitorCredentials } from "./src/ops/monitorAuth";
@@ -43,6 +47,9 @@ export const gameSettings: ArenaRoomOptions["game"] = { gems: env.gameGems ?? 30
 
 export const monitorAuth = monitorCredentials(env.monitorUser, env.monitorPassword);
 
+// Caps on live rooms per process (all types, and per type): see src/ops/roomBudget.ts.
+roomBudget.configure(env.http);
+
 /**
  * Worlds outlive rooms and processes: snapshots every few seconds and on drain/dispose, in
  * Redis when REDIS_URL is set, otherwise in files under MMO_DATA_DIR (default ./data).
@@ -59,6 +66,13 @@ export const clientDist = fileURLToPath(new URL("./client/dist", import.meta.url
 
 export default config({
   options: serverOptions(),
+  // Strangers' requests pass admission (body size, matchmaking rate, same-origin monitor)
+  // before Colyseus or Express sees them; CORS answers only allowed origins.
+  initializeTransport: (options) => {
+    installAdmission(options.server, env.http);
+    installCors(matchMaker.controller, env.http.corsOrigins);
+    return new WebSocketTransport(options);
+  },
   rooms: {
     // One room per world: `joinOrCreate("mmo", { world: "forest" })`.
     mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings, persistence }).filterBy(["world"]),
@@ -67,22 +81,30 @@ export default config({
     process: defineRoom(ProcessRoom, { process: { command: env.processCommand, maxRestarts: 3 } }).filterBy(["room"]),
   },
   initializeExpress: (app) => {
-    app.get("/healthz", (_req, res) => {
-      res.status(drain.active ? 503 : 200).json({ ok: !drain.active, draining: drain.active });
+    app.get("/healthz", async (_req, res) => {
+      // 503 while draining, and while the configured Redis does not answer.
+      const redis = env.redisUrl ? await redisReachable(matchMaker.presence) : true;
+      const ok = !drain.active && redis;
+      res.status(ok ? 200 : 503).json({ ok, draining: drain.active, redis });
     });
-    app.get("/metrics", async (_req, res) => {
+    app.get("/metrics", async (req, res) => {
+      if (env.metricsToken && req.headers.authorization !== `Bearer ${env.metricsToken}`) {
+        res.status(401).set("WWW-Authenticate", "Bearer").json({ error: "a bearer token is required (METRICS_TOKEN)" });
+        return;
+      }
       res.type(registry.contentType).send(await registry.metrics());
     });
     app.use("/monitor", monitor({ use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
-    if (!env.production) {
-      app.use("/playground", playground());
-    }
+    // Lists every room and starts CPU profiles for anyone: only when asked for.
+    if (env.playground) app.use("/playground", playground());
     app.use(express.static(clientDist));
   },
   beforeListen: () => {
     registry.setDefaultLabels({ process: `${matchMaker.processId}@${env.publicAddress ?? `localhost:${env.port}`}` });
-    if (monitorAuth.generated) {
+    if (monitorAuth.generated && !env.production) {
       logger.info(`/monitor: user "${monitorAuth.user}", generated password "${monitorAuth.password}" (set MONITOR_PASSWORD to choose one)`);
+    } else if (monitorAuth.generated) {
+      logger.info("/monitor is locked: set MONITOR_PASSWORD to use it");
     }
   },
 });

@@ -45,16 +45,17 @@ async function enter(world: string, name: string, token?: string): Promise<{ roo
 }
 
 describe("FileWorldStore", () => {
-  it("writes atomically (no temporary file left) and reads back; a damaged file is ignored", async () => {
+  it("writes atomically (no temporary file left, the previous generation kept) and reads back; a damaged file falls back to the previous generation", async () => {
     const s = new FileWorldStore(mkdtempSync(join(tmpdir(), "mmo-store-")));
     expect(await s.load("nowhere")).toBeUndefined();
     const snap: WorldSnapshot = { version: 1, savedAt: 1, nextItemId: 7, items: [], players: {} };
     await s.save("w", snap);
     await s.save("w", { ...snap, nextItemId: 8 });
     expect((await s.load("w"))?.nextItemId).toBe(8);
-    expect(readdirSync(s.dir)).toEqual(["world-w.json"]);
+    expect(readdirSync(s.dir).sort()).toEqual(["world-w.json", "world-w.prev.json"]);
     writeFileSync(join(s.dir, "world-w.json"), "{ not json");
-    expect(await s.load("w")).toBeUndefined();
+    // Logged, moved aside as world-w.corrupt-<time>.json; the previous generation is loaded.
+    expect((await s.load("w"))?.nextItemId).toBe(7);
   });
 });
 
@@ -76,7 +77,7 @@ describe("guest identities", () => {
     const b = await enter("names", "  ann ");
     const c = await enter("names", "ANN");
     const names = [a, b, c].map(({ room }) => roomOf(colyseus, room).getSession(room.sessionId)!.player.name);
-    expect(names).toEqual(["Ann", "ann-2", "ANN-3"]);
+    expect(names).toEqual(["Ann", "ann (2)", "ANN (3)"]);
     await Promise.all([a, b, c].map(({ room }) => room.leave()));
   });
 });
@@ -117,6 +118,8 @@ describe("a world outlives its room", () => {
   it("saveWorld (run every snapshotSeconds, on drain and on dispose) writes the world to the store", async () => {
     const a = await enter("interval", "A");
     const server = roomOf(colyseus, a.room);
+    // A world is written once someone entered it (took a position).
+    await placeAt(colyseus, a.room, 5, 5);
     server.addItem("flag", { x: 1, y: 1 });
     await server.saveWorld();
     const saved = await store.load("interval");

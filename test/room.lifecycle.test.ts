@@ -55,6 +55,8 @@ describe("worlds", () => {
 describe("a full world", () => {
   it("refuses a user over maxUsers with a clear error, and never opens a second room for the world", async () => {
     const users = [await join("full"), await join("full"), await join("full")];
+    // Players, not limbo squatters (those would make room: test/integrity.test.ts).
+    for (const [i, u] of users.entries()) await place(u, 100 + i, 100);
     await expect(join("full")).rejects.toThrow(/world "full" is full \(3 users\)/);
     await users[0].leave();
     const late = await join("full");

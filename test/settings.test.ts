@@ -47,6 +47,8 @@ describe("resolveSettings", () => {
       drainSeconds: 3,
       maxSpeed: 400,
       serializer: "stock",
+      maxLimboShare: 0.25,
+      savedPlayersBytes: 2 * 1024 * 1024,
     });
     expect(SETTINGS_ENV_VARS).toHaveLength(14);
   });

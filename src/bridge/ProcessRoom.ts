@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { type Client, Room, ServerError, logger } from "@colyseus/core";
+import { type Client, Room, logger } from "@colyseus/core";
+import { roomBudget } from "../ops/roomBudget";
+import { refusedJoin } from "../ops/roomLog";
 import { z } from "zod";
 
 /** How a process room runs its backend. */
@@ -49,22 +51,28 @@ export class ProcessRoom extends Room {
   private child?: ChildProcess;
   private restarts = 0;
   private closing = false;
+  private budgetTaken = false;
   private pending = "";
   private linesThisSecond = 0;
   private secondStartedAt = 0;
   /** Counters of dropped stdout lines, by reason (for logs and tests). */
   readonly dropped = { notJson: 0, tooLong: 0, flood: 0 };
 
+  /** Validates `room` and keeps only it: the validated options are what stays with the seat. */
   static override async onAuth(_token: string, options: Record<string, unknown>) {
-    if (options === null || typeof options !== "object") throw new ServerError(400, "join options must be an object");
+    if (options === null || typeof options !== "object") throw refusedJoin(400, "join options must be an object", "process");
     const parsed = roomName.safeParse(options.room);
-    if (!parsed.success) throw new ServerError(400, "room names are 1-64 letters, digits, _ and -");
+    if (!parsed.success) throw refusedJoin(400, "room names are 1-64 letters, digits, _ and -", "process");
+    for (const key of Object.keys(options)) delete options[key];
     options.room = parsed.data;
     return true;
   }
 
   override onCreate(options: { room?: string; process?: ProcessRoomSettings }): void {
     if (!options.process || !Array.isArray(options.process.command)) throw new Error("a process room needs a command");
+    // A backend process per room: a stranger naming a new room per request must not spawn without bound.
+    roomBudget.acquire(this.roomName ?? "process");
+    this.budgetTaken = true;
     this.settings = processRoomSchema.parse(options.process);
     this.name = roomName.parse(options.room);
     this.maxClients = this.settings.maxClients;
@@ -84,6 +92,8 @@ export class ProcessRoom extends Room {
   }
 
   override onDispose(): void {
+    if (this.budgetTaken) roomBudget.release(this.roomName ?? "process");
+    this.budgetTaken = false;
     this.closing = true;
     this.stopProcess();
   }

@@ -27,6 +27,11 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
   protected sessions!: Sessions;
   /** User variables only the server may set (e.g. a score); a client's `vars` naming one is refused. */
   protected readonly serverUserVars = new Set<string>();
+  /**
+   * User variables every player starts with (e.g. score "0"): a guest whose variables hold
+   * only these earned nothing and is not remembered by the world.
+   */
+  protected readonly userVarDefaults = new Map<string, string>();
 
   /** Recomputes every client's AoI now (it runs by itself every `proximityUpdateMillis`). */
   updateProximity(): void {

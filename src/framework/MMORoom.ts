@@ -1,12 +1,16 @@
-import { type AuthContext, type Client, CloseCode, ServerError, logger, matchMaker } from "@colyseus/core";
+import { type AuthContext, type Client, CloseCode, ServerError, matchMaker } from "@colyseus/core";
 import { Encoder, StateView } from "@colyseus/schema";
 import { aoiSeconds, bytesSent, liveRooms, messagesRejected, patchSeconds } from "../ops/metrics";
+import { roomBudget } from "../ops/roomBudget";
+import { logRoomError, refusedJoin } from "../ops/roomLog";
 import { CloseCodes, JoinErrorCodes, MMOErrorCode } from "../shared/codes";
 import { describeIssues, joinOptionsSchema } from "../shared/protocol";
 import { type MMOState, Player } from "../shared/schema";
 import { type MessageContext, registerMessageHandlers } from "./messages";
 import { MMOApi } from "./MMOApi";
 import { Movement } from "./Movement";
+import { PlayerMemory } from "./PlayerMemory";
+import { PlayingIdentities } from "./PlayingIdentities";
 import type { WorldSnapshot } from "./persistence/WorldStore";
 import { colyseusInternals } from "./serializer/colyseusInternals";
 import { FanOutSerializer } from "./serializer/FanOutSerializer";
@@ -14,7 +18,16 @@ import { chooseSerializer } from "./serializer/selfCheck";
 import { type GuestAuth, type MMOSession, Sessions } from "./Sessions";
 import { type MMOSettings, type MMOSettingsInput, parseSettings } from "./settings";
 import { World, applyVars } from "./World";
-import { type PersistenceOptions, PlayerMemory, WorldKeeper, restoreSnapshot, takeSnapshot } from "./worldSnapshot";
+import { type PersistenceOptions, WorldKeeper, restoreSnapshot, takeSnapshot } from "./worldSnapshot";
+import { type LockState, WorldLock } from "./WorldLock";
+
+/** Places limbo users may hold: a share of the world, but never fewer than 4 (small worlds). */
+function limboCap(maxUsers: number, share: number): number {
+  return Math.min(maxUsers, Math.max(4, Math.ceil(maxUsers * share)));
+}
+
+/** How long a new room waits for the previous room of its world to close (drain and final save included). */
+const WORLD_LOCK_WAIT_MS = 15_000;
 
 // Big rooms send big full states on join; the default 8 KiB buffer grows by reallocation.
 Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
@@ -57,24 +70,35 @@ export class MMORoom extends MMOApi {
   /** True when the world came back from a snapshot (a game then skips its initial spawn). */
   protected restored = false;
   private movement!: Movement;
-  private readonly memory = new PlayerMemory();
+  private memory!: PlayerMemory;
   private keeper?: WorldKeeper;
+  private worldLock?: WorldLock;
+  private playing?: PlayingIdentities;
+  private closing = false;
+  private budgetTaken = false;
   private signer?: PersistenceOptions["identity"];
   private countedBytes = 0;
   private sentBytes = () => 0;
 
-  /** Runs in matchmaking before a room is picked: defaults `world` (so "" and "default" share a room), refuses a bad one. */
+  /**
+   * Runs in matchmaking before a room is picked: validates the join options, gives `world` its
+   * default (so "" and "default" share a room), and keeps only the validated options: they
+   * are what stays with the seat reservation.
+   */
   static override async onAuth(_token: string, options: Record<string, unknown>, _context: AuthContext) {
-    if (options === null || typeof options !== "object") throw new ServerError(JoinErrorCodes.BAD_OPTIONS, "join options must be an object");
-    const parsed = joinOptionsSchema.shape.world.safeParse(options.world);
-    if (!parsed.success) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, `bad world: ${describeIssues(parsed.error)}`);
-    options.world = parsed.data;
+    if (options === null || typeof options !== "object") throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, "join options must be an object");
+    const parsed = joinOptionsSchema.safeParse(options);
+    if (!parsed.success) throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
+    for (const key of Object.keys(options)) delete options[key];
+    Object.assign(options, Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)));
     return true;
   }
 
   override async onCreate(options: MMORoomOptions = {}): Promise<void> {
     const s = (this.settings = parseSettings(options.settings));
     this.world = joinOptionsSchema.shape.world.parse(options.world);
+    roomBudget.acquire(this.roomName ?? "mmo");
+    this.budgetTaken = true;
     // Not maxClients: a full (locked) room would make matchmaking open a second room for the
     // same world. onJoin refuses the user over maxUsers instead.
     this.patchRate = s.patchRate;
@@ -82,6 +106,7 @@ export class MMORoom extends MMOApi {
     this.state = World.createState(s);
     this.entities = new World(this.state, s);
     this.sessions = new Sessions(this.clock);
+    this.memory = new PlayerMemory(this.userVarDefaults, s.savedPlayersBytes);
     this.movement = new Movement(this.entities, s, (session) => this.onPlayerMove(session));
     const serializer = chooseSerializer(s.serializer, colyseusInternals.serializerOf<MMOState>(this));
     if (serializer instanceof FanOutSerializer) this.sentBytes = () => serializer.sentBytes;
@@ -91,25 +116,39 @@ export class MMORoom extends MMOApi {
     registerMessageHandlers(this, this.messageContext());
     this.setTimestep((dt) => this.movement.step(dt), s.patchRate);
 
+    // One live room per world, cluster-wide; a closing one is waited for (its final save).
+    this.worldLock = new WorldLock(this.presence, this.world, this.roomId);
+    await this.worldLock.acquire(WORLD_LOCK_WAIT_MS);
+    this.playing = new PlayingIdentities(this.presence, this.world, this.roomId);
+    this.clock.setInterval(() => void this.refreshPresence(), (WorldLock.TTL_SECONDS * 1000) / 3);
+
     if (WorldKeeper.accepts(options.persistence)) {
       this.signer = options.persistence.identity;
-      this.keeper = new WorldKeeper(options.persistence, this.world, () => this.snapshot());
+      this.keeper = new WorldKeeper(options.persistence, this.world, () => this.snapshot(), () => this.entities.entered);
       const saved = await this.keeper.start(this.clock);
       if (saved) restoreSnapshot(this.entities, this.memory, saved);
       this.restored = saved !== undefined;
     }
   }
 
-  /** Guest identities: a valid `token` resumes that player, none gets a new one, a bad one is refused (4401), a second tab too (4409). */
-  override onAuth(_client: Client, options: Record<string, unknown>): GuestAuth | true {
-    return this.signer ? this.sessions.authenticate(this.signer, options?.token) : true;
+  /**
+   * Guest identities: a valid `token` resumes that player, none gets a new one, a bad one is
+   * refused (4401), and so is an identity already playing this world, here or in another
+   * room of the cluster (4409).
+   */
+  override async onAuth(_client: Client, options: Record<string, unknown>): Promise<GuestAuth | true> {
+    if (!this.signer) return true;
+    const auth = this.sessions.authenticate(this.signer, options?.token);
+    if (!auth.issuedToken) await this.playing?.admit(auth.playerId);
+    return auth;
   }
 
   override onJoin(client: Client, options: Record<string, unknown> = {}): void {
     const parsed = joinOptionsSchema.safeParse(options);
     if (!parsed.success) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
-    const { maxUsers, userMaxLimboSeconds } = this.settings;
-    if (this.sessions.size >= maxUsers) throw new ServerError(JoinErrorCodes.WORLD_FULL, `world "${this.world}" is full (${maxUsers} users)`);
+    const { maxUsers, userMaxLimboSeconds, maxLimboShare } = this.settings;
+    const evict = this.sessions.placeFor(maxUsers, limboCap(maxUsers, maxLimboShare), this.world);
+    if (evict) this.kickFromLimbo(evict, "made room for a joining player");
     const player = new Player().assign({ id: client.sessionId, name: this.sessions.displayName(parsed.data.name, client.sessionId) });
     // In the state from the start (a view can only add what the state holds), but in no view until positioned.
     this.entities.addPlayer(player);
@@ -119,6 +158,7 @@ export class MMORoom extends MMOApi {
     const auth = client.auth as GuestAuth | undefined;
     if (!auth?.playerId) return;
     session.identity = auth.playerId;
+    void this.playing?.enter(auth.playerId, WorldLock.TTL_SECONDS).catch(() => {});
     if (auth.issuedToken) client.send("identity", { token: auth.issuedToken });
     const saved = this.memory.recall(auth.playerId);
     if (saved) {
@@ -130,8 +170,11 @@ export class MMORoom extends MMOApi {
 
   override async onDrop(client: Client, code?: number): Promise<void> {
     const session = this.sessions.get(client);
-    if (code === CloseCode.WITH_ERROR) messagesRejected.inc({ reason: "FLOOD_OR_UNDECODABLE" });
-    const refused = code === CloseCode.WITH_ERROR || code === CloseCode.SERVER_SHUTDOWN;
+    // Colyseus closes with 4002 both a flooder and the stale socket of a client that reconnects
+    // over a half-open connection: only the flooder is refused its reconnection.
+    const flooded = code === CloseCode.WITH_ERROR && colyseusInternals.wasCutForFlooding(client, this.maxMessagesPerSecond);
+    if (flooded) messagesRejected.inc({ reason: "FLOOD" });
+    const refused = flooded || code === CloseCode.SERVER_SHUTDOWN;
     if (!session || session.kicked || refused || this.settings.reconnectSeconds <= 0) return;
     // The player stays in the world (and in others' views) while its client may come back.
     this.movement.stop(session);
@@ -152,6 +195,7 @@ export class MMORoom extends MMOApi {
     const session = this.sessions.get(client);
     if (!session) return;
     this.memory.remember(session);
+    if (session.identity) void this.playing?.leave(session.identity).catch(() => {});
     this.movement.stop(session);
     this.entities.removePlayer(session.player);
     this.sessions.close(session);
@@ -182,6 +226,8 @@ export class MMORoom extends MMOApi {
    * with 4001 and clients rejoin their world, which matchmaking now places elsewhere.
    */
   override onBeforeShutdown(): void {
+    this.closing = true;
+    void this.worldLock?.markClosing().catch(() => {});
     void matchMaker.stats.excludeProcess(matchMaker.processId).catch(() => {});
     void this.saveWorld();
     const seconds = this.settings.drainSeconds;
@@ -192,12 +238,36 @@ export class MMORoom extends MMOApi {
   }
 
   override async onDispose(): Promise<void> {
+    this.closing = true;
     liveRooms.delete(this);
-    await this.saveWorld();
+    if (this.budgetTaken) roomBudget.release(this.roomName ?? "mmo");
+    this.budgetTaken = false;
+    // The world lock goes last: the next room of this world loads what this one saved.
+    await this.worldLock?.markClosing().catch(() => {});
+    try {
+      await this.saveWorld();
+    } finally {
+      await this.worldLock?.release().catch(() => {});
+    }
   }
 
+  /**
+   * One line per failure, never the client object or the join options (tokens): a refused
+   * join logs its code and reason (rate-limited), anything else its stack.
+   */
   override onUncaughtException(error: Error, methodName: string): void {
-    logger.error(`[mmo ${this.roomId}] ${methodName}:`, error);
+    logRoomError(`mmo ${this.world}`, error, methodName);
+  }
+
+  /** What a contender for this world's lock is told (WorldLock): an empty or closing room is about to release it. */
+  worldLockState(): LockState {
+    return this.closing || this.sessions === undefined || this.sessions.size === 0 ? "closing" : "live";
+  }
+
+  /** True when a connected session here plays as `identity` (PlayingIdentities asks across processes). */
+  isPlaying(identity: string): boolean {
+    for (const s of this.sessions.values()) if (s.identity === identity && !s.reconnection) return true;
+    return false;
   }
 
   /** The world as a snapshot: items with their hidden variables, and players by identity. */
@@ -230,9 +300,19 @@ export class MMORoom extends MMOApi {
   }
 
   private expireLimbo(session: MMOSession): void {
+    this.kickFromLimbo(session, `no position within ${this.settings.userMaxLimboSeconds} s`);
+  }
+
+  /** Closes a user who never took a position (4100, after an `error` LIMBO_TIMEOUT). */
+  private kickFromLimbo(session: MMOSession, why: string): void {
     session.kicked = true;
     if (session.reconnection) return session.reconnection.reject(new Error("limbo timeout"));
-    this.sendError(session.client, MMOErrorCode.LIMBO_TIMEOUT, `no position within ${this.settings.userMaxLimboSeconds} s`);
+    this.sendError(session.client, MMOErrorCode.LIMBO_TIMEOUT, why);
     session.client.leave(CloseCodes.LIMBO_TIMEOUT, "LIMBO_TIMEOUT");
+  }
+
+  private async refreshPresence(): Promise<void> {
+    await this.worldLock?.refresh().catch(() => {});
+    await this.playing?.refresh(WorldLock.TTL_SECONDS).catch(() => {});
   }
 }

@@ -21,6 +21,8 @@ export class World {
   private readonly hidden = new Map<string, Map<string, unknown>>();
   /** The next item id is `i${nextItemId}` (kept in snapshots so ids are never reused). */
   nextItemId = 1;
+  /** True once a player took a position here (a world nobody entered is not worth saving). */
+  entered = false;
 
   constructor(
     readonly state: MMOState,
@@ -47,7 +49,10 @@ export class World {
     entity.x = pos.x;
     entity.y = pos.y;
     entity.z = pos.z;
-    if (entity instanceof Player) this.aoi.placePlayer(entity, pos);
+    if (entity instanceof Player) {
+      this.entered = true;
+      this.aoi.placePlayer(entity, pos);
+    }
     else this.aoi.placeItem(entity, pos);
   }
 

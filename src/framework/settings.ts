@@ -43,6 +43,13 @@ export const mmoSettingsSchema = z
      * its startup self-check passes against the installed Colyseus. `stock`: Colyseus's own.
      */
     serializer: z.enum(["fanout", "stock"]).default("fanout"),
+    /**
+     * Share of `maxUsers` that users in limbo (joined, no position yet) may hold; beyond it,
+     * and whenever the world is full, the oldest limbo user makes room for a joining one.
+     */
+    maxLimboShare: finite.positive().max(1).default(0.25),
+    /** Bytes of JSON a world spends on remembering returning players (least recently seen go first). */
+    savedPlayersBytes: z.number().int().positive().default(2 * 1024 * 1024),
   })
   .strict()
   .refine((s) => (["x", "y", "z"] as const).every((a) => s.mapLimits.lower[a] <= s.mapLimits.higher[a]), {

@@ -2,54 +2,10 @@ import type { Clock } from "@colyseus/core";
 import { logger } from "@colyseus/core";
 import type { Item } from "../shared/schema";
 import type { IdentitySigner } from "./persistence/identity";
-import { MAX_SAVED_PLAYERS, type SavedItem, type SavedPlayer, type WorldSnapshot, type WorldStore } from "./persistence/WorldStore";
+import type { SavedItem, WorldSnapshot, WorldStore } from "./persistence/WorldStore";
+import type { PlayerMemory } from "./PlayerMemory";
 import type { MMOSession } from "./Sessions";
 import type { World } from "./World";
-
-/**
- * What a world remembers of its players between visits, by guest identity: where they were
- * and their variables. Capped at MAX_SAVED_PLAYERS (the least recently seen are forgotten).
- */
-export class PlayerMemory {
-  private players: Record<string, SavedPlayer> = {};
-
-  /** What the world remembers of `identity`, if anything. */
-  recall(identity: string): SavedPlayer | undefined {
-    return this.players[identity];
-  }
-
-  /** Records a session's player now (on leave, and before every snapshot). */
-  remember(session: MMOSession): void {
-    if (!session.identity) return;
-    const { player } = session;
-    const previous = this.players[session.identity];
-    // A player still in limbo has not moved: keep where they were.
-    const at = session.inLimbo ? (session.savedPosition ?? previous) : player;
-    if (!at) return;
-    this.players[session.identity] = {
-      name: player.name,
-      x: at.x,
-      y: at.y,
-      z: at.z,
-      vars: Object.fromEntries(player.vars.entries()),
-      seenAt: Date.now(),
-    };
-  }
-
-  /** Everything remembered, trimmed to the cap (a copy, for a snapshot). */
-  all(): Record<string, SavedPlayer> {
-    const entries = Object.entries(this.players);
-    if (entries.length > MAX_SAVED_PLAYERS) {
-      entries.sort((a, b) => b[1].seenAt - a[1].seenAt);
-      this.players = Object.fromEntries(entries.slice(0, MAX_SAVED_PLAYERS));
-    }
-    return { ...this.players };
-  }
-
-  replaceAll(players: Record<string, SavedPlayer>): void {
-    this.players = { ...players };
-  }
-}
 
 /** The world as a snapshot: its items with their hidden variables, and its players by identity. */
 export function takeSnapshot(world: World, memory: PlayerMemory, sessions: Iterable<MMOSession>): WorldSnapshot {
@@ -94,10 +50,18 @@ export interface PersistenceOptions {
  * never thrown: the room plays on and the next snapshot tries again.
  */
 export class WorldKeeper {
+  /** The world came from the store (so it is kept, entered again or not). */
+  private loaded = false;
+
   constructor(
     private readonly options: PersistenceOptions,
     private readonly worldName: string,
     private readonly snapshot: () => WorldSnapshot,
+    /**
+     * True once a player took a position in the world. A world nobody ever entered (a
+     * stranger naming a new world in every request) is never written.
+     */
+    private readonly entered: () => boolean,
   ) {}
 
   /** True for real options (objects with methods): join options (JSON) can never pose as a store. */
@@ -108,11 +72,13 @@ export class WorldKeeper {
   /** Loads the saved world (undefined for a new one) and starts the periodic snapshots. */
   async start(clock: Clock): Promise<WorldSnapshot | undefined> {
     const saved = await this.options.store.load(this.worldName);
+    this.loaded = saved !== undefined;
     clock.setInterval(() => void this.save(), (this.options.snapshotSeconds ?? 5) * 1000);
     return saved;
   }
 
   async save(): Promise<void> {
+    if (!this.loaded && !this.entered()) return;
     try {
       await this.options.store.save(this.worldName, this.snapshot());
     } catch (e) {

@@ -40,6 +40,8 @@ export class ArenaRoom extends MMORoom {
     await super.onCreate(options);
     this.game = arenaGameSchema.parse(options.game ?? {});
     this.serverUserVars.add("score");
+    // Every player starts at 0: a guest still at 0 earned nothing, and is not remembered.
+    this.userVarDefaults.set("score", "0");
     const { lower, higher } = this.settings.mapLimits;
     if (!this.restored) {
       // A new world; a restored one already has its gems and NPCs.

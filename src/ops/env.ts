@@ -72,17 +72,45 @@ export interface ServerEnv {
   gameNpcs?: number;
   /** `STATS_INTERVAL_MS`: print a STATS line this often (the load test reads them); 0 = off. */
   statsIntervalMs: number;
+  /** What strangers may do over HTTP (see src/ops/admission.ts). */
+  http: HttpLimits;
+  /** `PLAYGROUND=1`: serve /playground (never by default). */
+  playground: boolean;
+  /** `METRICS_TOKEN`: /metrics answers only `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
+
+/** HTTP admission: CORS, body sizes, matchmaking rates, room caps. */
+export interface HttpLimits {
+  /** `CORS_ORIGINS` (comma-separated; default the Vite dev origin): origins allowed cross-origin, besides the server's own. */
+  corsOrigins: string[];
+  /** `MMO_MAX_BODY_BYTES` (default 4096): a larger request body is refused with 413. */
+  maxBodyBytes: number;
+  /** `MMO_MATCHMAKE_PER_MINUTE` (default 60): matchmaking requests per client IP per minute (then 429). */
+  matchmakePerMinute: number;
+  /** `TRUST_PROXY` (default 0): proxies in front whose X-Forwarded-For names the client. */
+  trustProxy: number;
+  /** `MMO_MAX_ROOMS` (default 200): live rooms of every type on this process. */
+  maxRooms: number;
+  /** `MMO_MAX_WORLDS` (default 100) and `PROCESS_MAX_ROOMS` (default 20): live rooms per type on this process. */
+  maxRoomsByType: Record<string, number>;
+}
+
+/** The Vite dev server's origin: `npm run dev` serves the client there. */
+export const DEV_CLIENT_ORIGINS = ["http://localhost:5173", "http://127.0.0.1:5173"];
 
 export function readServerEnv(env: Env = process.env): ServerEnv {
   const redisUrl = envString(env, "REDIS_URL");
   const publicAddress = envString(env, "PUBLIC_ADDRESS");
   if (redisUrl && !publicAddress) throw new Error("REDIS_URL is set but PUBLIC_ADDRESS is not: each process needs its own public address");
+  // Each process would make its own key: a token from one would be refused by the others.
+  if (redisUrl && !envString(env, "IDENTITY_SECRET")) throw new Error("REDIS_URL is set but IDENTITY_SECRET is not: every process of a cluster must sign identities with the same secret");
+  const production = env.NODE_ENV === "production";
   const snapshotSeconds = envNumber(env, "MMO_SNAPSHOT_SECONDS") ?? 5;
   if (!(snapshotSeconds > 0)) throw new Error(`MMO_SNAPSHOT_SECONDS must be > 0, got "${env.MMO_SNAPSHOT_SECONDS}"`);
   return {
     port: envCount(env, "PORT") ?? 2567,
-    production: env.NODE_ENV === "production",
+    production,
     redisUrl,
     publicAddress,
     dataDir: envString(env, "MMO_DATA_DIR") ?? "data",
@@ -94,5 +122,15 @@ export function readServerEnv(env: Env = process.env): ServerEnv {
     gameGems: envCount(env, "GAME_GEMS"),
     gameNpcs: envCount(env, "GAME_NPCS"),
     statsIntervalMs: envCount(env, "STATS_INTERVAL_MS") ?? 0,
+    http: {
+      corsOrigins: envString(env, "CORS_ORIGINS")?.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean) ?? DEV_CLIENT_ORIGINS,
+      maxBodyBytes: envCount(env, "MMO_MAX_BODY_BYTES") ?? 4096,
+      matchmakePerMinute: envCount(env, "MMO_MATCHMAKE_PER_MINUTE") ?? 60,
+      trustProxy: envCount(env, "TRUST_PROXY") ?? 0,
+      maxRooms: envCount(env, "MMO_MAX_ROOMS") ?? 200,
+      maxRoomsByType: { mmo: envCount(env, "MMO_MAX_WORLDS") ?? 100, process: envCount(env, "PROCESS_MAX_ROOMS") ?? 20 },
+    },
+    playground: env.PLAYGROUND === "1",
+    metricsToken: envString(env, "METRICS_TOKEN"),
   };
 }

@@ -63,3 +63,15 @@ export const messagesRejected = new Counter({
   labelNames: ["reason"] as const,
   registers: [registry],
 });
+export const httpRefused = new Counter({
+  name: "mmo_http_refused_total",
+  help: "HTTP requests refused before Colyseus saw them (rate limit, body size, cross-origin monitor)",
+  labelNames: ["reason"] as const,
+  registers: [registry],
+});
+export const roomsRefused = new Counter({
+  name: "mmo_rooms_refused_total",
+  help: "Room creations refused because this process holds its cap of live rooms",
+  labelNames: ["type"] as const,
+  registers: [registry],
+});

@@ -40,6 +40,10 @@ export const JoinErrorCodes = {
   IDENTITY_IN_USE: 4409,
   /** The world already holds `maxUsers`. */
   WORLD_FULL: 4503,
+  /** This server process hosts as many rooms (of this type) as it may. (An HTTP status: refused in matchmaking.) */
+  ROOM_LIMIT: 503,
+  /** The world is already live in another room (one room per world, cluster-wide). (An HTTP status: refused in matchmaking.) */
+  WORLD_IN_USE: 409,
 } as const;
 
 /** Codes of the `error` message the room sends to a client whose request it refused. */

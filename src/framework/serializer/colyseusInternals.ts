@@ -119,6 +119,12 @@ export interface ColyseusInternals {
   viewId(view: StateView | undefined): number;
   /** True when the view has adds or removes of its own to send. */
   viewHasChanges(view: StateView): boolean;
+  /**
+   * True when Colyseus closed `client` for sending more than `maxPerSecond` messages (its
+   * flood guard), as opposed to the other 4002 it sends: a stale socket replaced by a
+   * reconnection. Reads the per-client counter Colyseus keeps.
+   */
+  wasCutForFlooding(client: unknown, maxPerSecond: number): boolean;
 }
 
 /** Runs `encode` with the encoder walking `queue` instead of the room's whole change queue. */
@@ -200,4 +206,5 @@ export const colyseusInternals: ColyseusInternals = {
   treeOf: (ref) => (ref as Record<symbol, unknown>)[$changes] as Tree | undefined,
   viewId: (view) => (view && view.id >= 0 ? view.id : -1),
   viewHasChanges: (view) => view.changes.size > 0,
+  wasCutForFlooding: (client, maxPerSecond) => ((client as { _numMessagesLastSecond?: number })._numMessagesLastSecond ?? 0) > maxPerSecond,
 };

@@ -1,0 +1,114 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import type { HttpLimits } from "./env";
+import { httpRefused } from "./metrics";
+
+/**
+ * HTTP admission: what a stranger's request must pass before Colyseus or Express sees it.
+ *
+ * It runs first on every request of the server (installed on the http.Server before
+ * Colyseus binds its routes), because Colyseus's matchmaking routes are served by its own
+ * router ahead of Express: Express middleware (express-rate-limit, express.json({limit}))
+ * never sees `/matchmake/...`. So the rate limit is rate-limiter-flexible, which is not tied
+ * to a framework, and the body limit is decided on the declared length, before any byte of
+ * the body is read (Colyseus then reads the body itself).
+ *
+ * - a body over `maxBodyBytes` is refused with 413, a body of unknown length with 411;
+ * - matchmaking (`POST /matchmake/...`) is limited per client IP (token bucket:
+ *   `matchmakePerMinute` per minute), then 429 with `Retry-After`;
+ * - `/monitor` answers same-origin requests only (403 otherwise: no CSRF through a GET);
+ * - CORS: see `corsHeaders`.
+ */
+export function installAdmission(server: Server, limits: HttpLimits): void {
+  const matchmaking = new RateLimiterMemory({ points: Math.max(1, limits.matchmakePerMinute), duration: 60 });
+  const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
+  // The one way to run before every "request" listener, whatever order they were added in.
+  server.emit = ((event: string, ...args: unknown[]) => {
+    if (event !== "request") return emit(event, ...args);
+    const [req, res] = args as [IncomingMessage, ServerResponse];
+    void admit(req, res, limits, matchmaking).then((ok) => ok && emit(event, req, res));
+    return true;
+  }) as Server["emit"];
+}
+
+async function admit(req: IncomingMessage, res: ServerResponse, limits: HttpLimits, matchmaking: RateLimiterMemory): Promise<boolean> {
+  const path = (req.url ?? "/").split("?")[0];
+  const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
+  if (hasBody) {
+    const length = req.headers["content-length"];
+    if (length === undefined && req.headers["transfer-encoding"] !== undefined) {
+      return refuse(res, 411, "length_required", "a request body needs a Content-Length");
+    }
+    if (Number(length ?? 0) > limits.maxBodyBytes) {
+      return refuse(res, 413, "body_too_large", `request bodies are limited to ${limits.maxBodyBytes} bytes`);
+    }
+  }
+  if (path === "/monitor" || path.startsWith("/monitor/")) {
+    if (!isSameOrigin(req)) return refuse(res, 403, "cross_origin", "the monitor answers same-origin requests only");
+  }
+  if (req.method === "POST" && path.startsWith("/matchmake/")) {
+    try {
+      await matchmaking.consume(clientIp(req, limits.trustProxy));
+    } catch (e) {
+      const wait = Math.max(1, Math.ceil(((e as { msBeforeNext?: number }).msBeforeNext ?? 1000) / 1000));
+      res.setHeader("Retry-After", String(wait));
+      return refuse(res, 429, "rate_limited", `too many matchmaking requests: retry in ${wait} s`);
+    }
+  }
+  return true;
+}
+
+function refuse(res: ServerResponse, status: number, reason: string, message: string): false {
+  httpRefused.inc({ reason });
+  res.writeHead(status, { "content-type": "application/json", connection: "close" });
+  res.end(JSON.stringify({ code: status, error: message }));
+  return false;
+}
+
+/** The client's address: the socket's, or the one `trustProxy` proxies in front say (X-Forwarded-For). */
+export function clientIp(req: IncomingMessage, trustProxy: number): string {
+  const socketIp = req.socket.remoteAddress ?? "unknown";
+  if (trustProxy <= 0) return socketIp;
+  const forwarded = String(req.headers["x-forwarded-for"] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  // The last `trustProxy` entries were added by our proxies; the one before them is the client.
+  return forwarded[forwarded.length - trustProxy] ?? forwarded[0] ?? socketIp;
+}
+
+/** This server's own origin as the request's Host header names it. */
+function ownOrigin(headers: { get(name: string): string | null }): string | undefined {
+  const host = headers.get("x-forwarded-host") ?? headers.get("host");
+  if (!host) return undefined;
+  const proto = headers.get("x-forwarded-proto") ?? "http";
+  return `${proto}://${host}`;
+}
+
+function isSameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return false;
+  const origin = req.headers.origin;
+  return origin === undefined || origin === ownOrigin(new Headers(req.headers as Record<string, string>));
+}
+
+/**
+ * The CORS headers for a request (Colyseus sets them on every route, its own and Express's):
+ * a cross-origin caller is answered only from the server's own origin or `allowed`, and never
+ * with credentials for any other.
+ */
+export function corsHeaders(headers: { get(name: string): string | null }, allowed: readonly string[]): Record<string, string> {
+  const origin = headers.get("origin");
+  if (!origin || (origin !== ownOrigin(headers) && !allowed.includes(origin))) return { Vary: "Origin" };
+  return { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" };
+}
+
+/** The part of Colyseus's matchmaking controller that decides CORS (its documented override point). */
+interface CorsController {
+  DEFAULT_CORS_HEADERS: Record<string, string>;
+  getCorsHeaders(headers: Headers): Record<string, string>;
+}
+
+/** Makes Colyseus answer CORS from the allow-list instead of reflecting any Origin with credentials. */
+export function installCors(controller: CorsController, allowed: readonly string[]): void {
+  const { "Access-Control-Allow-Origin": _any, "Access-Control-Allow-Credentials": _credentials, ...rest } = controller.DEFAULT_CORS_HEADERS;
+  controller.DEFAULT_CORS_HEADERS = rest;
+  controller.getCorsHeaders = (headers) => corsHeaders(headers, allowed);
+}
