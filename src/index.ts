@@ -1,9 +1,13 @@
 import { listen } from "@colyseus/tools";
 import app, { env } from "../arena.config";
+import { installSignalPolicy } from "./ops/drain";
 import { sampleProcessStats } from "./ops/processStats";
 
 // Colyseus 0.18 needs Node >= 22; npm scripts run the node@22 devDependency.
 console.log(`Node ${process.version}`);
+// Before listen(): SIGTERM/SIGINT drain once, repeats are ignored, a second Ctrl-C stops now
+// (src/ops/drain.ts explains how it sits next to Colyseus's own handlers).
+installSignalPolicy();
 await listen(app, env.port);
 
 // STATS_INTERVAL_MS=1000 prints a "STATS {json}" line per interval (CPU, memory, event-loop
