@@ -32,7 +32,8 @@ interface RunResult extends BotResult {
 
 async function runOnce(bots: number): Promise<RunResult> {
   const server = await startServer({
-    env: { STATS_INTERVAL_MS: "1000", MONITOR_PASSWORD: "loadtest", MMO_MAX_USERS: String(bots + 100) },
+    // Every bot joins from 127.0.0.1: lift the per-IP matchmaking limit meant for strangers.
+    env: { STATS_INTERVAL_MS: "1000", MONITOR_PASSWORD: "loadtest", MMO_MAX_USERS: String(bots + 100), MMO_MATCHMAKE_PER_MINUTE: "1000000" },
     echo: (line) => !line.startsWith("STATS ") && !line.includes("Listening on") && console.error(line),
   });
   const stats: ProcessStats[] = [];

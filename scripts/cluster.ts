@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       env: {
         // Every process must sign and check guest identities with the same secret.
         IDENTITY_SECRET: identitySecretForCluster,
+        // nginx in front adds X-Forwarded-For: per-IP limits apply to the real client.
+        TRUST_PROXY: "1",
         REDIS_URL: redisUrl,
         PUBLIC_ADDRESS: `${host}:${front}/p${i}`,
       },

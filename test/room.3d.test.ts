@@ -28,6 +28,8 @@ it("a 3D world filters on z like on x and y, with float coordinates", async () =
 
   b.send("position", { x: -90.5, y: 10, z: -1988 }); // |dz| = 12.25: outside on z alone
   await until(() => a.state.players?.has(b.sessionId) === false, "out of range on z");
+  // b's own proximity update is staggered (each observer on its turn): wait for it too.
+  await until(() => ids(b.state.players).join() === b.sessionId, "b no longer sees a");
   expect(ids(b.state.players)).toEqual([b.sessionId]);
 
   const item = room.addItem("star", { x: -100, y: -5, z: -2010 });

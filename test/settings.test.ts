@@ -84,6 +84,8 @@ describe("readServerEnv (src/ops/env.ts: every variable parsed in one place)", (
 
   it("refuses bad values naming the variable", () => {
     expect(() => readServerEnv({ REDIS_URL: "redis://x" })).toThrow(/PUBLIC_ADDRESS/);
+    // Each process would sign with a key of its own: a token from one refused by another.
+    expect(() => readServerEnv({ REDIS_URL: "redis://x", PUBLIC_ADDRESS: "a:1" })).toThrow(/IDENTITY_SECRET/);
     expect(() => readServerEnv({ GAME_GEMS: "-1" })).toThrow(/GAME_GEMS must be a whole number/);
     expect(() => readServerEnv({ PORT: "http" })).toThrow(/PORT must be a number/);
     expect(() => readServerEnv({ MMO_SNAPSHOT_SECONDS: "0" })).toThrow(/MMO_SNAPSHOT_SECONDS/);

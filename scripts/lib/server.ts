@@ -8,6 +8,8 @@ import { type ManagedProcess, type StartOptions, startProcess, tsx } from "./pro
 export interface ServerProcess extends ManagedProcess {
   port: number;
   endpoint: string;
+  /** Its MMO_DATA_DIR (world files, identity key). */
+  dataDir: string;
 }
 
 export interface ServerOptions extends Pick<StartOptions, "echo" | "readyMs"> {
@@ -38,5 +40,5 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerProce
     ...opts.env,
   };
   const proc = await startProcess(node, [...(opts.nodeArgs ?? []), ...args], { env, ready: "Listening on", readyMs: opts.readyMs, echo: opts.echo });
-  return Object.assign(proc, { port, endpoint: `http://127.0.0.1:${port}` });
+  return Object.assign(proc, { port, endpoint: `http://127.0.0.1:${port}`, dataDir: env.MMO_DATA_DIR ?? process.env.MMO_DATA_DIR ?? "data" });
 }

@@ -23,6 +23,8 @@ beforeAll(async () => {
   process.env.MONITOR_PASSWORD ??= "e2e";
   process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-e2e-data-"));
   process.env.MMO_MAX_USERS = "3";
+  // Every page joins from 127.0.0.1, many times over (drains, crashes, reloads).
+  process.env.MMO_MATCHMAKE_PER_MINUTE = "100000";
   const port = await freePort();
   const config = await import("../../arena.config");
   clientDist = config.clientDist;
@@ -228,6 +230,9 @@ describe("connection trouble", () => {
   it("a full world shows a clear message, not a blank canvas", async () => {
     const sdk = new Client(base);
     const fillers = await Promise.all([0, 1, 2].map(() => sdk.joinOrCreate("mmo", { world: "e2e-full" })));
+    // Players who took a position (users still in limbo would make room for the newcomer).
+    fillers.forEach((r, i) => r.send("position", { x: 100 + i, y: 100 }));
+    await new Promise((r) => setTimeout(r, 300));
     const page = await context.newPage();
     await page.goto(`${base}/?world=e2e-full&name=Late`);
     const s = await waitFor(page, "full-world message", (s) => s.status === "disconnected" && !!s.overlay);
