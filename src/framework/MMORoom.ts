@@ -15,19 +15,11 @@ import type { WorldSnapshot } from "./persistence/WorldStore";
 import { colyseusInternals } from "./serializer/colyseusInternals";
 import { FanOutSerializer } from "./serializer/FanOutSerializer";
 import { chooseSerializer } from "./serializer/selfCheck";
-import { type GuestAuth, type MMOSession, Sessions } from "./Sessions";
+import { type GuestAuth, type MMOSession, Sessions, limboCap } from "./Sessions";
 import { type MMOSettings, type MMOSettingsInput, parseSettings } from "./settings";
 import { World, applyVars } from "./World";
 import { type PersistenceOptions, WorldKeeper, restoreSnapshot, takeSnapshot } from "./worldSnapshot";
 import { type LockState, WorldLock } from "./WorldLock";
-
-/** Places limbo users may hold: a share of the world, but never fewer than 4 (small worlds). */
-function limboCap(maxUsers: number, share: number): number {
-  return Math.min(maxUsers, Math.max(4, Math.ceil(maxUsers * share)));
-}
-
-/** How long a new room waits for the previous room of its world to close (drain and final save included). */
-const WORLD_LOCK_WAIT_MS = 15_000;
 
 // Big rooms send big full states on join; the default 8 KiB buffer grows by reallocation.
 Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
@@ -45,9 +37,8 @@ export interface MMORoomOptions {
  * An MMO room with SmartFoxServer MMORoom semantics, the Colyseus way: every client holds a
  * StateView of exactly the players and items inside its Area of Interest, and learns about
  * entities entering and leaving it through ordinary schema add/remove patches. This class
- * adapts Colyseus's lifecycle (the game-facing API is its base, `MMOApi`) to small parts: `World` (entities and positions), `Sessions`
- * (limbo, reconnection, names, identities), `Movement`, the message table (`messages.ts`)
- * and the world snapshot (`worldSnapshot.ts`).
+ * adapts Colyseus's lifecycle (the game-facing API is its base, `MMOApi`) to small parts:
+ * `World`, `Sessions`, `Movement`, `messages.ts`, `worldSnapshot.ts`, `WorldLock`.
  *
  * Extend it for your game: override `onCreate` (await `super.onCreate(options)` first), use
  * the server-side API (`addItem`, `getProximityList`, `sendToProximity`, ...) and the
@@ -118,9 +109,12 @@ export class MMORoom extends MMOApi {
 
     // One live room per world, cluster-wide; a closing one is waited for (its final save).
     this.worldLock = new WorldLock(this.presence, this.world, this.roomId);
-    await this.worldLock.acquire(WORLD_LOCK_WAIT_MS);
+    await this.worldLock.acquire(WorldLock.WAIT_MS);
     this.playing = new PlayingIdentities(this.presence, this.world, this.roomId);
-    this.clock.setInterval(() => void this.refreshPresence(), (WorldLock.TTL_SECONDS * 1000) / 3);
+    this.clock.setInterval(() => {
+      void this.worldLock?.refresh().catch(() => {});
+      void this.playing?.refresh(WorldLock.TTL_SECONDS).catch(() => {});
+    }, (WorldLock.TTL_SECONDS * 1000) / 3);
 
     if (WorldKeeper.accepts(options.persistence)) {
       this.signer = options.persistence.identity;
@@ -286,12 +280,9 @@ export class MMORoom extends MMOApi {
   }
 
   private messageContext(): MessageContext {
+    const { settings, entities, movement, sessions, serverUserVars } = this;
     return {
-      settings: this.settings,
-      entities: this.entities,
-      movement: this.movement,
-      sessions: this.sessions,
-      serverUserVars: this.serverUserVars,
+      ...{ settings, entities, movement, sessions, serverUserVars },
       now: () => this.clock.currentTime,
       setUserPosition: (client, pos) => this.setUserPosition(client, pos),
       sendToProximity: (center, type, message) => this.sendToProximity(center, type, message),
@@ -311,8 +302,4 @@ export class MMORoom extends MMOApi {
     session.client.leave(CloseCodes.LIMBO_TIMEOUT, "LIMBO_TIMEOUT");
   }
 
-  private async refreshPresence(): Promise<void> {
-    await this.worldLock?.refresh().catch(() => {});
-    await this.playing?.refresh(WorldLock.TTL_SECONDS).catch(() => {});
-  }
 }

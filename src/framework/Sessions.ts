@@ -34,6 +34,11 @@ export interface GuestAuth {
   issuedToken?: string;
 }
 
+/** Places limbo users may hold: a share of the world, but never fewer than 4 (small worlds). */
+export function limboCap(maxUsers: number, share: number): number {
+  return Math.min(maxUsers, Math.max(4, Math.ceil(maxUsers * share)));
+}
+
 export const NO_KEYS: Readonly<KeyState> = Object.freeze({ up: false, down: false, left: false, right: false });
 
 /**

@@ -21,6 +21,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class WorldLock {
   /** A crashed owner's lock expires after this; a live owner refreshes it every third of it. */
   static TTL_SECONDS = 30;
+  /** How long a new room waits for the previous room of its world to close (drain and final save included). */
+  static WAIT_MS = 15_000;
   private readonly key: string;
   private held = false;
 
