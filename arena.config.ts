@@ -8,6 +8,7 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import express from "express";
 import { fileURLToPath } from "node:url";
 import { ProcessRoom } from "./src/bridge/ProcessRoom";
+import { JSON_JOINMSG, JSON_LEAVEMSG } from "./src/bridge/settings";
 import { FileWorldStore, IdentitySigner, type MMOSettingsInput, RedisWorldStore, identitySecret, resolveSettings } from "./src/framework";
 import { ArenaRoom, type ArenaRoomOptions } from "./src/game/ArenaRoom";
 import { installAdmission, installCors } from "./src/ops/admission";
@@ -78,7 +79,8 @@ export default config({
     mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings, persistence }).filterBy(["world"]),
     // Game logic in any language: one backend process per room, JSON lines on stdin/stdout
     // (ScaleSocket style). `joinOrCreate("process", { room: "meadow" })`; page: /bunny.html.
-    process: defineRoom(ProcessRoom, { process: { command: env.processCommand, maxRestarts: 3 } }).filterBy(["room"]),
+    // ScaleSocket's --json framing: Join/Leave with integer `_from` ids.
+    process: defineRoom(ProcessRoom, { process: { command: env.processCommand, maxRestarts: 3, joinmsg: JSON_JOINMSG, leavemsg: JSON_LEAVEMSG } }).filterBy(["room"]),
   },
   initializeExpress: (app) => {
     app.get("/healthz", async (_req, res) => {

@@ -3,17 +3,20 @@ import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProcessRoom } from "../src/bridge/ProcessRoom";
+import { JSON_JOINMSG, JSON_LEAVEMSG } from "../src/bridge/settings";
 import { bootRooms, sleep, until } from "./helpers/server";
 
-// The process bridge with real backends: the Python bunny example and a tiny Node one.
+// The process bridge with real backends: the Python bunny example and a tiny Node one, both
+// speaking ScaleSocket's --json protocol.
+const JSON_MODE = { joinmsg: JSON_JOINMSG, leavemsg: JSON_LEAVEMSG };
 let colyseus: ColyseusTestServer;
 const pids: number[] = [];
 
 beforeAll(async () => {
   colyseus = await bootRooms({
-      bunny: defineRoom(ProcessRoom, { process: { command: ["python3", "examples/bunny/server.py"] } }).filterBy(["room"]),
+      bunny: defineRoom(ProcessRoom, { process: { command: ["python3", "examples/bunny/server.py"], ...JSON_MODE } }).filterBy(["room"]),
       echo: defineRoom(ProcessRoom, {
-        process: { command: [process.execPath, "test/fixtures/echo-backend.mjs"], maxRestarts: 1, maxLinesPerSecond: 100, maxLineBytes: 10_000 },
+        process: { command: [process.execPath, "test/fixtures/echo-backend.mjs"], maxRestarts: 1, maxLinesPerSecond: 100, maxLineBytes: 10_000, ...JSON_MODE },
       }).filterBy(["room"]),
   });
 });
@@ -46,6 +49,8 @@ function inbox(room: SDKRoom): Map<string, unknown[]> {
 }
 
 const backendOf = (room: SDKRoom) => colyseus.getRoomById(room.roomId) as unknown as ProcessRoom;
+/** The small integer id the backend knows a client by (ScaleSocket's ids). */
+const idOf = (room: SDKRoom) => backendOf(room).idOf(backendOf(room).clients.getById(room.sessionId)!)!;
 
 describe("the Python bunny example", () => {
   it("welcomes each player privately (_to), broadcasts the state, moves bunnies, forgets who left", async () => {
@@ -62,14 +67,15 @@ describe("the Python bunny example", () => {
     const lastState = (i: number) => (boxes[i].get("State")?.at(-1) as State | undefined)?.data ?? {};
     await until(() => boxes.every((_b, i) => Object.keys(lastState(i)).length === 3), "everyone sees three bunnies");
     // Each welcome went to its player only.
-    boxes.forEach((box, i) => expect(box.get("Welcome")).toEqual([{ t: "Welcome", data: { id: clients[i].sessionId } }]));
+    boxes.forEach((box, i) => expect(box.get("Welcome")).toEqual([{ t: "Welcome", data: { id: idOf(clients[i]) } }]));
+    expect(clients.map(idOf)).toEqual([1, 2, 3]); // small integers, as in ScaleSocket
 
     clients[1].send("Input", { x: 321, y: 123 });
-    await until(() => boxes.every((_b, i) => lastState(i)[clients[1].sessionId]?.x === 321), "the bunny moved for everyone");
+    await until(() => boxes.every((_b, i) => lastState(i)[String(idOf(clients[1]))]?.x === 321), "the bunny moved for everyone");
     clients[1].send("Input", { x: "far", y: 123 }); // ignored by the backend
     await clients[2].leave();
     await until(() => Object.keys(lastState(0)).length === 2, "the one who left is gone");
-    expect(lastState(0)[clients[1].sessionId]).toEqual({ x: 321, y: 123 });
+    expect(lastState(0)[String(idOf(clients[1]))]).toEqual({ x: 321, y: 123 });
     await Promise.all(clients.slice(0, 2).map((c) => c.leave()));
   });
 
@@ -92,17 +98,18 @@ describe("a Node backend", () => {
     const b = await colyseus.sdk.joinOrCreate("echo", { room: "e1" });
     const boxB = inbox(b);
     pids.push(backendOf(a).pid!);
-    await until(() => (boxA.get("Connect") ?? []).some((m) => (m as { who: string }).who === b.sessionId), "A hears B connect");
+    await until(() => (boxA.get("Join") ?? []).some((m) => (m as { who: number }).who === idOf(b)), "A hears B join");
     a.send("hello", { n: 1 });
     await until(() => (boxB.get("echo")?.length ?? 0) === 1, "B gets A's message echoed");
-    expect(boxB.get("echo")![0]).toEqual({ t: "echo", from: a.sessionId, type: "hello", data: { n: 1 } });
-    a.send("cmd", { do: "whisper", to: b.sessionId });
+    expect(boxB.get("echo")![0]).toEqual({ t: "echo", from: idOf(a), type: "hello", data: { n: 1 } });
+    a.send("cmd", { do: "whisper", to: idOf(b) });
     await until(() => (boxB.get("secret")?.length ?? 0) === 1, "B gets the whisper");
     await sleep(100);
     expect(boxA.get("secret")).toBeUndefined();
     expect(boxB.get("secret")![0]).toEqual({ t: "secret", text: "for you only" }); // _to stripped
+    const bId = idOf(b);
     await b.leave();
-    await until(() => (boxA.get("Disconnect") ?? []).some((m) => (m as { who: string }).who === b.sessionId), "A hears B leave");
+    await until(() => (boxA.get("Leave") ?? []).some((m) => (m as { who: number }).who === bId), "A hears B leave");
     await a.leave();
   });
 
@@ -139,13 +146,13 @@ describe("a Node backend", () => {
     pids.push(room.pid!);
     expect(alive(firstPid)).toBe(false);
     // The new backend was told who is here, and works.
-    await until(() => (box.get("Connect") ?? []).length >= 2, "the new backend greets the client again");
+    await until(() => (box.get("Join") ?? []).length >= 2, "the new backend greets the client again");
     a.send("ping", {});
     await until(() => (box.get("echo") ?? []).some((m) => (m as { type: string }).type === "ping"), "the new backend echoes");
 
     const left = new Promise<number>((resolve) => a.onLeave((code) => resolve(code)));
     a.send("cmd", { do: "crash" });
     expect(await left).toBe(4000);
-    expect(box.get("process_exit")).toEqual([{ code: 3, signal: null }]);
+    expect(box.get("process_exit")).toMatchObject([{ code: 3, signal: null }]);
   });
 });

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   addEventListener("resize", resize);
   try {
     const room = await new Client(serverEndpoint()).joinOrCreate("process", { room: roomName });
-    room.onMessage("Welcome", (m: { data: { id: string } }) => (me = m.data.id));
+    room.onMessage("Welcome", (m: { data: { id: number } }) => (me = String(m.data.id)));
     room.onMessage("State", (m: { data: Bunnies }) => {
       bunnies = m.data;
       info.textContent = `room "${roomName}": ${Object.keys(bunnies).length} bunnies. Click to hop.`;

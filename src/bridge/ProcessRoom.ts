@@ -1,214 +1,221 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { type Client, Room, logger } from "@colyseus/core";
-import { roomBudget } from "../ops/roomBudget";
-import { refusedJoin } from "../ops/roomLog";
+import { type AuthContext, type Client, Room, ServerError, logger } from "@colyseus/core";
 import { z } from "zod";
+import { roomBudget } from "../ops/roomBudget";
+import { logRoomError, refusedJoin } from "../ops/roomLog";
+import { Backend, findExecutable } from "./Backend";
+import { clientLine, fillTemplate, parseServerLine } from "./frames";
+import { ClientRate, OutputBudget } from "./OutputBudget";
+import { type ProcessRoomConfig, type ProcessRoomSettings, RESERVED_TYPES, processRoomSchema } from "./settings";
 
-/** How a process room runs its backend. */
-export const processRoomSchema = z
-  .object({
-    /** The backend command and its arguments, e.g. ["python3", "examples/bunny/server.py"]. */
-    command: z.array(z.string().min(1)).min(1),
-    /** Working directory of the backend (default: the server's). */
-    cwd: z.string().optional(),
-    /** Times the backend is restarted after it exits; then the room closes. */
-    maxRestarts: z.number().int().min(0).default(0),
-    /** A stdout line longer than this (bytes) is dropped. */
-    maxLineBytes: z.number().int().positive().default(64 * 1024),
-    /** Lines per second the backend may print; beyond, lines are dropped (and counted). */
-    maxLinesPerSecond: z.number().int().positive().default(2000),
-    maxClients: z.number().int().positive().default(100),
-  })
-  .strict();
-export type ProcessRoomSettings = z.input<typeof processRoomSchema>;
-
-/** Room names from the URL (`?room=NAME`). */
+/** Room names from the URL (`?room=NAME`, or ScaleSocket's `ws://host/NAME`). */
 const roomName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).default("default");
+/** The query string a ScaleSocket client connected with (the backend's QUERY_STRING). */
+const queryString = z.string().max(1024).default("");
+
+/** What a client of the room is to the backend: its small integer id and its query. */
+interface Member {
+  id: number;
+  query: URLSearchParams;
+  rate: ClientRate;
+}
 
 /**
- * Game logic in any language, ScaleSocket style: one backend process per room, speaking
- * line-delimited JSON.
+ * Game logic in any language, ScaleSocket style: one backend process per room, JSON lines
+ * on stdin/stdout (ScaleSocket's `--json` framing by default).
  *
- * To the backend's stdin, one JSON object per line:
- * - `{"t":"Connect","id":ID,"_from":ID}` when a client joins,
- * - `{"t":"Disconnect","id":ID,"_from":ID}` when it leaves,
- * - `{"t":TYPE,"id":ID,"_from":ID,"data":PAYLOAD}` for each client message
- *   (`room.send(TYPE, PAYLOAD)`).
- * `_from` is ScaleSocket's `--json` name for the sender; `id` says the same.
+ * Every client gets a small integer id, unique in the room. To the backend's stdin: the
+ * join message (`--joinmsg`, e.g. `{"t":"Join","_from":3}`) when a client connects, the
+ * leave message when it goes, and each client message as a JSON object with `_from` added
+ * (`room.send("Input", {x, y})` arrives as `{"t":"Input","data":{"x":..,"y":..},"_from":3}`).
+ * From stdout, each line is parsed: `_to` sends it to that client only, `_meta: true` stores
+ * it as the room's metadata instead of sending it, anything else goes to everyone (SDK clients
+ * receive it as a message whose type is its `t`, or "message").
  *
- * From the backend's stdout, each line is parsed as JSON and sent to every client, or only to
- * the client whose id is in `"_to"` (the field is stripped). Clients receive it as a message
- * whose type is the line's `"t"` (a string), or "message" without one. Lines that are not
- * JSON objects, longer than `maxLineBytes`, or beyond `maxLinesPerSecond` are logged and
- * dropped. stderr goes to the server log with the room id. When the backend exits, it is
- * restarted up to `maxRestarts` times; then the clients get `process_exit {code, signal}`
- * and the room closes.
+ * No client can crash, fill or end it: a message JSON cannot carry (BigInt, cycles), too
+ * deep or too big is refused with `error`; reserved event types too; per-client message and
+ * byte rates; backpressure on the backend's stdin; output budgets per recipient; a crashed
+ * backend restarts with backoff and a backend that cannot run closes the room with a clear
+ * error. The backend sees only the variables it is given (`passenv` and the CGI variables
+ * ROOM, QUERY_STRING, REMOTE_ADDR) and its whole process group ends with the room.
  */
 export class ProcessRoom extends Room {
-  settings!: z.output<typeof processRoomSchema>;
-  /** The `room` join option (rooms by URL). */
+  settings!: ProcessRoomConfig;
+  /** The room name (rooms by URL). */
   name = "default";
-  private child?: ChildProcess;
-  private restarts = 0;
-  private closing = false;
+  /** What the backend last published with `_meta: true`. */
+  meta?: Record<string, unknown>;
+  private backend?: Backend;
+  private readonly members = new Map<string, Member>();
+  private readonly byId = new Map<number, Client>();
+  private nextId = 1;
+  private budget!: OutputBudget;
+  private readonly cache: Array<{ type: string; payload: Record<string, unknown> }> = [];
   private budgetTaken = false;
-  private pending = "";
-  private linesThisSecond = 0;
-  private secondStartedAt = 0;
-  /** Counters of dropped stdout lines, by reason (for logs and tests). */
-  readonly dropped = { notJson: 0, tooLong: 0, flood: 0 };
+  /** Counters of dropped or refused traffic, by reason (for logs and tests). */
+  readonly dropped = { notJson: 0, tooLong: 0, flood: 0, busy: 0, refused: 0 };
 
-  /** Validates `room` and keeps only it: the validated options are what stays with the seat. */
-  static override async onAuth(_token: string, options: Record<string, unknown>) {
+  /**
+   * Validates `room` (and a ScaleSocket `query`) and keeps only those: they stay with the
+   * seat. The client's address becomes `client.auth.ip` (the backend's REMOTE_ADDR).
+   */
+  static override async onAuth(_token: string, options: Record<string, unknown>, context: AuthContext) {
     if (options === null || typeof options !== "object") throw refusedJoin(400, "join options must be an object", "process");
-    const parsed = roomName.safeParse(options.room);
-    if (!parsed.success) throw refusedJoin(400, "room names are 1-64 letters, digits, _ and -", "process");
+    const room = roomName.safeParse(options.room);
+    if (!room.success) throw refusedJoin(400, "room names are 1-64 letters, digits, _ and -", "process");
+    const query = queryString.safeParse(options.query);
+    if (!query.success) throw refusedJoin(400, "query: a string of at most 1024 characters", "process");
     for (const key of Object.keys(options)) delete options[key];
-    options.room = parsed.data;
-    return true;
+    Object.assign(options, { room: room.data, query: query.data });
+    return { ip: String(context?.ip ?? "") };
   }
 
   override onCreate(options: { room?: string; process?: ProcessRoomSettings }): void {
     if (!options.process || !Array.isArray(options.process.command)) throw new Error("a process room needs a command");
+    this.settings = processRoomSchema.parse(options.process);
+    const command = this.settings.command[0];
+    if (!findExecutable(command, process.env.PATH, this.settings.cwd)) {
+      throw new ServerError(503, `the backend of this room is not found (${command}): the server is misconfigured`);
+    }
     // A backend process per room: a stranger naming a new room per request must not spawn without bound.
     roomBudget.acquire(this.roomName ?? "process");
     this.budgetTaken = true;
-    this.settings = processRoomSchema.parse(options.process);
     this.name = roomName.parse(options.room);
     this.maxClients = this.settings.maxClients;
+    // Colyseus's own flood guard closes a client far beyond its message budget.
+    this.maxMessagesPerSecond = this.settings.maxMessagesPerSecond * 4;
+    this.budget = new OutputBudget(this.settings.maxLinesPerSecond, this.settings.maxPrivateLinesPerSecond);
     void this.setMetadata({ room: this.name });
-    this.onMessage("*", (client: Client, type: string | number, data: unknown) => {
-      this.write({ t: String(type), id: client.sessionId, _from: client.sessionId, data });
-    });
-    this.startProcess();
+    this.onMessage("*", (client: Client, type: string | number, data: unknown) => this.fromClient(client, String(type), data));
   }
 
-  override onJoin(client: Client): void {
-    this.write({ t: "Connect", id: client.sessionId, _from: client.sessionId });
+  override onJoin(client: Client, options: { query?: string } = {}, auth?: unknown): void {
+    const member: Member = {
+      id: this.nextId++,
+      query: new URLSearchParams(options.query ?? ""),
+      rate: new ClientRate(this.settings.maxMessagesPerSecond, this.settings.maxBytesPerSecond),
+    };
+    this.members.set(client.sessionId, member);
+    this.byId.set(member.id, client);
+    for (const cached of this.cache) client.send(cached.type, cached.payload);
+    const ip = (auth as { ip?: string } | undefined)?.ip ?? (client.auth as { ip?: string } | undefined)?.ip ?? "";
+    if (!this.backend) this.startBackend(options.query ?? "", ip);
+    else if (this.backend.running) this.announce(this.settings.joinmsg, member);
   }
 
   override onLeave(client: Client): void {
-    this.write({ t: "Disconnect", id: client.sessionId, _from: client.sessionId });
+    const member = this.members.get(client.sessionId);
+    if (!member) return;
+    this.members.delete(client.sessionId);
+    this.byId.delete(member.id);
+    this.announce(this.settings.leavemsg, member);
+    if (this.members.size === 0 && !this.settings.cachePersist) this.cache.length = 0;
   }
 
   override onDispose(): void {
     if (this.budgetTaken) roomBudget.release(this.roomName ?? "process");
     this.budgetTaken = false;
-    this.closing = true;
-    this.stopProcess();
+    this.backend?.stop();
   }
 
-  /** The backend's process id (tests check it is gone after dispose). */
+  override onUncaughtException(error: Error, methodName: string): void {
+    logRoomError(`process ${this.name}`, error, methodName);
+  }
+
+  /** The backend's process id (tests check that it is gone after dispose). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.backend?.pid;
   }
 
-  private startProcess(): void {
-    const [cmd, ...args] = this.settings.command;
-    const child = spawn(cmd, args, { cwd: this.settings.cwd, stdio: ["pipe", "pipe", "pipe"] });
-    this.child = child;
-    this.pending = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => this.onStdout(chunk));
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (chunk: string) => {
-      for (const line of chunk.split("\n")) if (line.trim()) logger.info(`[process ${this.roomId}] ${line}`);
-    });
-    child.stdin!.on("error", () => {}); // EPIPE when the backend is gone: the exit handler reports it
-    child.on("error", (e) => logger.error(`[process ${this.roomId}] could not run ${cmd}: ${e.message}`));
-    child.on("exit", (code, signal) => this.onExit(child, code, signal));
+  /** The small integer id the backend knows a client by. */
+  idOf(client: Client): number | undefined {
+    return this.members.get(client.sessionId)?.id;
   }
 
-  private stopProcess(): void {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.stdin?.end();
-    child.kill("SIGTERM");
-    setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    }, 2000).unref();
+  private startBackend(query: string, remoteAddr: string): void {
+    const env: Record<string, string> = {};
+    for (const name of this.settings.passenv) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+    Object.assign(env, { ROOM: this.name, QUERY_STRING: query, REMOTE_ADDR: remoteAddr });
+    this.backend = new Backend(
+      { ...this.settings, env, label: `process ${this.name}` },
+      {
+        line: (line) => this.fromBackend(line),
+        tooLong: () => void this.dropped.tooLong++,
+        // A (re)started backend learns who is here.
+        started: () => {
+          for (const member of this.members.values()) this.announce(this.settings.joinmsg, member);
+        },
+        failed: (reason, code, signal) => {
+          logger.warn(`[process ${this.name}] closing: ${reason}`);
+          this.broadcast("error", { code: "BACKEND_UNAVAILABLE", message: reason });
+          this.broadcast("process_exit", { code, signal, reason });
+          void this.disconnect();
+        },
+      },
+    );
+    this.backend.start();
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (child !== this.child || this.closing) return;
-    logger.warn(`[process ${this.roomId}] backend exited (code ${code}, signal ${signal})`);
-    if (this.restarts < this.settings.maxRestarts) {
-      this.restarts++;
-      this.startProcess();
-      // The new backend learns who is here.
-      for (const client of this.clients) this.write({ t: "Connect", id: client.sessionId, _from: client.sessionId });
-      return;
-    }
-    this.closing = true;
-    this.broadcast("process_exit", { code, signal });
-    void this.disconnect();
+  private announce(template: string | undefined, member: Member): void {
+    if (template) this.backend?.write(fillTemplate(template, member.id, member.query));
   }
 
-  private write(event: Record<string, unknown>): void {
-    const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed || !stdin.writable) return;
-    stdin.write(`${JSON.stringify(event)}\n`);
-  }
-
-  private onStdout(chunk: string): void {
-    this.pending += chunk;
-    let i: number;
-    while ((i = this.pending.indexOf("\n")) >= 0) {
-      const line = this.pending.slice(0, i);
-      this.pending = this.pending.slice(i + 1);
-      this.onLine(line);
-    }
-    // A line that never ends is dropped once it is too long.
-    if (Buffer.byteLength(this.pending) > this.settings.maxLineBytes) {
-      this.dropped.tooLong++;
-      logger.warn(`[process ${this.roomId}] dropped an output line over ${this.settings.maxLineBytes} bytes`);
-      this.pending = "";
-      this.skipRestOfLine = true;
+  private fromClient(client: Client, type: string, data: unknown): void {
+    const member = this.members.get(client.sessionId);
+    if (!member) return;
+    const refuse = (message: string) => {
+      this.dropped.refused++;
+      client.send("error", { code: "BAD_REQUEST", message, request: type.slice(0, 64) });
+    };
+    if (RESERVED_TYPES.has(type)) return refuse(`"${type}" is sent by the server only`);
+    const framed =
+      this.settings.clientframe === "json"
+        ? clientLine(data === undefined ? { t: type } : { t: type, data }, member.id, { maxDepth: this.settings.maxDepth, maxBytes: this.settings.maxMessageBytes })
+        : typeof data === "string" && !data.includes("\n")
+          ? ({ ok: true, line: data } as const)
+          : ({ ok: false, reason: "this room takes text lines" } as const);
+    if (!framed.ok) return refuse(framed.reason);
+    if (!member.rate.allow(framed.line.length)) return refuse("too many messages or bytes per second");
+    if (!this.backend?.write(framed.line)) {
+      this.dropped.busy++;
+      refuse("the backend is busy or not running: message dropped");
     }
   }
 
-  /** True after dropping the start of an overlong line, until its end arrives. */
-  private skipRestOfLine = false;
+  private fromBackend(line: string): void {
+    if (this.settings.serverframe === "none") {
+      if (this.budget.allow(undefined)) this.broadcast("message", line);
+      else this.dropped.flood++;
+      return;
+    }
+    const message = parseServerLine(line.trim());
+    if (!message) {
+      if (this.dropped.notJson++ % 100 === 0) logger.warn(`[process ${this.name}] dropped a line that is not a JSON object: ${line.slice(0, 120)}`);
+      return;
+    }
+    if (message.meta) {
+      const { _meta: _m, ...meta } = message.payload;
+      this.meta = meta;
+      void this.setMetadata({ room: this.name, meta });
+      return;
+    }
+    if (message.badTo) return;
+    if (!this.budget.allow(message.to)) {
+      if (this.dropped.flood++ % 1000 === 0) logger.warn(`[process ${this.name}] output flood: dropping lines`);
+      return;
+    }
+    if (message.to === undefined) {
+      this.broadcast(message.type, message.payload);
+      this.remember(message.type, message.payload, message.tagged);
+    } else {
+      this.byId.get(message.to)?.send(message.type, message.payload);
+    }
+  }
 
-  private onLine(raw: string): void {
-    if (this.skipRestOfLine) {
-      this.skipRestOfLine = false;
-      return;
-    }
-    const line = raw.trim();
-    if (!line) return;
-    const now = Date.now();
-    if (now - this.secondStartedAt >= 1000) {
-      this.secondStartedAt = now;
-      this.linesThisSecond = 0;
-    }
-    if (++this.linesThisSecond > this.settings.maxLinesPerSecond) {
-      if (this.dropped.flood++ % 1000 === 0) logger.warn(`[process ${this.roomId}] output flood: dropping lines`);
-      return;
-    }
-    if (Buffer.byteLength(line) > this.settings.maxLineBytes) {
-      this.dropped.tooLong++;
-      logger.warn(`[process ${this.roomId}] dropped an output line over ${this.settings.maxLineBytes} bytes`);
-      return;
-    }
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      message = undefined;
-    }
-    if (message === null || typeof message !== "object" || Array.isArray(message)) {
-      this.dropped.notJson++;
-      logger.warn(`[process ${this.roomId}] dropped a line that is not a JSON object: ${line.slice(0, 120)}`);
-      return;
-    }
-    const { _to: to, ...rest } = message as Record<string, unknown>;
-    const type = typeof rest.t === "string" && rest.t ? rest.t : "message";
-    if (to === undefined) {
-      this.broadcast(type, rest);
-      return;
-    }
-    const target = this.clients.getById(String(to));
-    if (target) target.send(type, rest);
+  /** `--cache`: keeps the last messages for clients who join later. */
+  private remember(type: string, payload: Record<string, unknown>, tagged: boolean): void {
+    const cache = this.settings.cache;
+    if (!cache || (cache.type === "tagged" && !tagged)) return;
+    this.cache.push({ type, payload });
+    if (this.cache.length > cache.size) this.cache.shift();
   }
 }
