@@ -9,6 +9,8 @@ export interface BackendOptions {
   /** The backend's whole environment (ScaleSocket: --passenv and the CGI variables). */
   env: Record<string, string>;
   maxLineBytes: number;
+  /** Characters that end an output item ("\n"; "\0" for --null). */
+  delimiters: string;
   maxPendingStdinBytes: number;
   maxRestarts: number;
   stableSeconds: number;
@@ -136,7 +138,7 @@ export class Backend {
   private onStdout(chunk: string): void {
     this.pending += chunk;
     let i: number;
-    while ((i = this.pending.indexOf("\n")) >= 0) {
+    while ((i = this.indexOfDelimiter()) >= 0) {
       const line = this.pending.slice(0, i);
       this.pending = this.pending.slice(i + 1);
       if (this.skipping) {
@@ -155,6 +157,17 @@ export class Backend {
       this.pending = "";
       this.skipping = true;
     }
+  }
+
+  private indexOfDelimiter(): number {
+    const d = this.options.delimiters;
+    if (d.length === 1) return this.pending.indexOf(d);
+    let first = -1;
+    for (const c of d) {
+      const i = this.pending.indexOf(c);
+      if (i >= 0 && (first < 0 || i < first)) first = i;
+    }
+    return first;
   }
 
   private tooLong(): void {

@@ -12,11 +12,19 @@ const roomName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).default("de
 /** The query string a ScaleSocket client connected with (the backend's QUERY_STRING). */
 const queryString = z.string().max(1024).default("");
 
+/** A plain WebSocket client (ScaleSocket's own clients): text frames both ways. */
+export interface PlainSocket {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
 /** What a client of the room is to the backend: its small integer id and its query. */
 interface Member {
   id: number;
   query: URLSearchParams;
   rate: ClientRate;
+  /** Set for a plain WebSocket client; SDK clients are Colyseus clients. */
+  plain?: PlainSocket;
 }
 
 /**
@@ -47,6 +55,7 @@ export class ProcessRoom extends Room {
   private backend?: Backend;
   private readonly members = new Map<string, Member>();
   private readonly byId = new Map<number, Client>();
+  private readonly plains = new Map<number, Member>();
   private nextId = 1;
   private budget!: OutputBudget;
   private readonly cache: Array<{ type: string; payload: Record<string, unknown> }> = [];
@@ -72,6 +81,10 @@ export class ProcessRoom extends Room {
   override onCreate(options: { room?: string; process?: ProcessRoomSettings }): void {
     if (!options.process || !Array.isArray(options.process.command)) throw new Error("a process room needs a command");
     this.settings = processRoomSchema.parse(options.process);
+    this.name = roomName.parse(options.room);
+    if (this.settings.allowedRooms && !this.settings.allowedRooms.includes(this.name)) {
+      throw new ServerError(404, `no room "${this.name}" here`);
+    }
     const command = this.settings.command[0];
     if (!findExecutable(command, process.env.PATH, this.settings.cwd)) {
       throw new ServerError(503, `the backend of this room is not found (${command}): the server is misconfigured`);
@@ -79,27 +92,68 @@ export class ProcessRoom extends Room {
     // A backend process per room: a stranger naming a new room per request must not spawn without bound.
     roomBudget.acquire(this.roomName ?? "process");
     this.budgetTaken = true;
-    this.name = roomName.parse(options.room);
     this.maxClients = this.settings.maxClients;
     // Colyseus's own flood guard closes a client far beyond its message budget.
     this.maxMessagesPerSecond = this.settings.maxMessagesPerSecond * 4;
     this.budget = new OutputBudget(this.settings.maxLinesPerSecond, this.settings.maxPrivateLinesPerSecond);
-    void this.setMetadata({ room: this.name });
+    void this.publish();
     this.onMessage("*", (client: Client, type: string | number, data: unknown) => this.fromClient(client, String(type), data));
+    // Plain WebSocket clients are not Colyseus clients: the room closes itself when the last
+    // member of either kind is gone.
+    this.autoDispose = false;
+  }
+
+  /** Adds a plain WebSocket client (ws://host/<room>?query); returns what to call on its frames and on its close. */
+  attachPlain(socket: PlainSocket, query: string, ip: string): { receive(text: string): void; detach(): void } {
+    const member: Member = { ...this.newMember(query), plain: socket };
+    this.plains.set(member.id, member);
+    for (const cached of this.cache) socket.send(JSON.stringify(cached.payload));
+    this.joined(member, query, ip);
+    return {
+      receive: (text) => this.fromPlain(member, text),
+      detach: () => {
+        if (!this.plains.delete(member.id)) return;
+        this.left(member);
+      },
+    };
+  }
+
+  /** Members of both kinds. */
+  get connections(): number {
+    return this.members.size + this.plains.size;
   }
 
   override onJoin(client: Client, options: { query?: string } = {}, auth?: unknown): void {
-    const member: Member = {
-      id: this.nextId++,
-      query: new URLSearchParams(options.query ?? ""),
-      rate: new ClientRate(this.settings.maxMessagesPerSecond, this.settings.maxBytesPerSecond),
-    };
+    const member = this.newMember(options.query ?? "");
     this.members.set(client.sessionId, member);
     this.byId.set(member.id, client);
     for (const cached of this.cache) client.send(cached.type, cached.payload);
     const ip = (auth as { ip?: string } | undefined)?.ip ?? (client.auth as { ip?: string } | undefined)?.ip ?? "";
-    if (!this.backend) this.startBackend(options.query ?? "", ip);
+    this.joined(member, options.query ?? "", ip);
+  }
+
+  private newMember(query: string): Member {
+    return { id: this.nextId++, query: new URLSearchParams(query), rate: new ClientRate(this.settings.maxMessagesPerSecond, this.settings.maxBytesPerSecond) };
+  }
+
+  private joined(member: Member, query: string, ip: string): void {
+    if (!this.backend) this.startBackend(query, ip);
     else if (this.backend.running) this.announce(this.settings.joinmsg, member);
+    void this.publish();
+  }
+
+  private left(member: Member): void {
+    this.announce(this.settings.leavemsg, member);
+    void this.publish();
+    if (this.connections > 0) return;
+    if (this.settings.cachePersist) {
+      // The history stays for the next visitor; the backend goes, as in ScaleSocket.
+      this.backend?.stop();
+      this.backend = undefined;
+    } else {
+      this.cache.length = 0;
+      void this.disconnect();
+    }
   }
 
   override onLeave(client: Client): void {
@@ -107,14 +161,15 @@ export class ProcessRoom extends Room {
     if (!member) return;
     this.members.delete(client.sessionId);
     this.byId.delete(member.id);
-    this.announce(this.settings.leavemsg, member);
-    if (this.members.size === 0 && !this.settings.cachePersist) this.cache.length = 0;
+    this.left(member);
   }
 
   override onDispose(): void {
     if (this.budgetTaken) roomBudget.release(this.roomName ?? "process");
     this.budgetTaken = false;
     this.backend?.stop();
+    for (const member of this.plains.values()) member.plain!.close(1001, "the room closed");
+    this.plains.clear();
   }
 
   override onUncaughtException(error: Error, methodName: string): void {
@@ -142,12 +197,13 @@ export class ProcessRoom extends Room {
         tooLong: () => void this.dropped.tooLong++,
         // A (re)started backend learns who is here.
         started: () => {
-          for (const member of this.members.values()) this.announce(this.settings.joinmsg, member);
+          for (const member of [...this.members.values(), ...this.plains.values()]) this.announce(this.settings.joinmsg, member);
         },
         failed: (reason, code, signal) => {
           logger.warn(`[process ${this.name}] closing: ${reason}`);
           this.broadcast("error", { code: "BACKEND_UNAVAILABLE", message: reason });
           this.broadcast("process_exit", { code, signal, reason });
+          for (const member of this.plains.values()) member.plain!.close(1011, reason.slice(0, 100));
           void this.disconnect();
         },
       },
@@ -181,10 +237,42 @@ export class ProcessRoom extends Room {
     }
   }
 
+  /** A plain client's text frame: a JSON object (JSON framing) or a line. */
+  private fromPlain(member: Member, text: string): void {
+    const refuse = (message: string) => {
+      this.dropped.refused++;
+      member.plain!.send(JSON.stringify({ t: "error", code: "BAD_REQUEST", message }));
+    };
+    let line: string;
+    if (this.settings.clientframe === "json") {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return refuse("not JSON");
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) return refuse("not a JSON object");
+      const t = (value as { t?: unknown }).t;
+      if (typeof t === "string" && RESERVED_TYPES.has(t)) return refuse(`"${t}" is sent by the server only`);
+      const framed = clientLine(value as Record<string, unknown>, member.id, { maxDepth: this.settings.maxDepth, maxBytes: this.settings.maxMessageBytes });
+      if (!framed.ok) return refuse(framed.reason);
+      line = framed.line;
+    } else {
+      if (text.includes("\n") || text.length > this.settings.maxMessageBytes) return refuse("one line, at most maxMessageBytes");
+      line = text;
+    }
+    if (!member.rate.allow(line.length)) return refuse("too many messages or bytes per second");
+    if (!this.backend?.write(line)) {
+      this.dropped.busy++;
+      refuse("the backend is busy or not running: message dropped");
+    }
+  }
+
   private fromBackend(line: string): void {
     if (this.settings.serverframe === "none") {
-      if (this.budget.allow(undefined)) this.broadcast("message", line);
-      else this.dropped.flood++;
+      if (!this.budget.allow(undefined)) return void this.dropped.flood++;
+      this.broadcast("message", line);
+      for (const member of this.plains.values()) member.plain!.send(line);
       return;
     }
     const message = parseServerLine(line.trim());
@@ -195,7 +283,7 @@ export class ProcessRoom extends Room {
     if (message.meta) {
       const { _meta: _m, ...meta } = message.payload;
       this.meta = meta;
-      void this.setMetadata({ room: this.name, meta });
+      void this.publish();
       return;
     }
     if (message.badTo) return;
@@ -205,10 +293,17 @@ export class ProcessRoom extends Room {
     }
     if (message.to === undefined) {
       this.broadcast(message.type, message.payload);
+      for (const member of this.plains.values()) member.plain!.send(message.text);
       this.remember(message.type, message.payload, message.tagged);
     } else {
       this.byId.get(message.to)?.send(message.type, message.payload);
+      this.plains.get(message.to)?.plain!.send(message.text);
     }
+  }
+
+  /** The room's listing (matchmaking, /monitor, ScaleSocket's /api): its name, connections and `_meta`. */
+  private async publish(): Promise<void> {
+    await this.setMetadata({ room: this.name, connections: this.connections, meta: this.meta ?? {} });
   }
 
   /** `--cache`: keeps the last messages for clients who join later. */

@@ -25,6 +25,8 @@ export const processRoomSchema = z
     /** Consecutive failed starts (or crashes) before the room gives up; a backend up for `stableSeconds` resets the count. */
     maxRestarts: z.number().int().min(0).default(3),
     stableSeconds: z.number().positive().default(30),
+    /** ScaleSocket's --delimiters / --null: the characters that end a backend output item. */
+    delimiters: z.string().min(1).max(8).default("\n"),
     /** A stdout line longer than this (bytes) is dropped. */
     maxLineBytes: z.number().int().positive().default(64 * 1024),
     /** Lines per second the backend may broadcast; and may send to each client (`_to`), each its own budget. */
@@ -39,6 +41,8 @@ export const processRoomSchema = z
     maxDepth: z.number().int().positive().default(32),
     maxMessageBytes: z.number().int().positive().default(16 * 1024),
     maxClients: z.number().int().positive().default(100),
+    /** ScaleSocket's --rooms: only these room names (any when absent). */
+    allowedRooms: z.array(z.string()).optional(),
   })
   .strict();
 export type ProcessRoomSettings = z.input<typeof processRoomSchema>;

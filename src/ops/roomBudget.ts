@@ -15,6 +15,8 @@ export interface RoomLimits {
  */
 export class RoomBudget {
   private total = 0;
+  /** Rooms ever created on this process (a place taken), by all types. */
+  created = 0;
   private readonly byType = new Map<string, number>();
 
   constructor(private limits: RoomLimits) {}
@@ -33,6 +35,7 @@ export class RoomBudget {
       throw new ServerError(JoinErrorCodes.ROOM_LIMIT, `this server hosts as many ${type} rooms as it may (${Math.min(cap, this.limits.maxRooms)}); try again later`);
     }
     this.total++;
+    this.created++;
     this.byType.set(type, used + 1);
   }
 

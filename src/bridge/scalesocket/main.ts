@@ -1,0 +1,68 @@
+// `npm run scalesocket -- [OPTIONS] CMD [-- ARGS...]`: ScaleSocket's command line on this
+// project's Colyseus server. Each ScaleSocket room is a Colyseus room of the process-bridge
+// type (src/bridge/ProcessRoom.ts): plain WebSocket clients connect to ws://HOST/<room>,
+// @colyseus/sdk clients join it with joinOrCreate("process", { room }).
+import { createServer } from "node:http";
+import { defineRoom, defineServer, logger, matchMaker } from "@colyseus/core";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { installAdmission, installCors } from "../../ops/admission";
+import { installSignalPolicy } from "../../ops/drain";
+import { readServerEnv } from "../../ops/env";
+import { roomBudget } from "../../ops/roomBudget";
+import { ProcessRoom } from "../ProcessRoom";
+import { parseScaleSocketArgs } from "./options";
+import { servePlainClients } from "./plainClients";
+import { scaleSocketRoutes } from "./httpRoutes";
+
+const ROOM_TYPE = "process";
+
+/** `--log json`: every log line as one JSON object. */
+function logAsJson(): void {
+  const target = logger as unknown as Record<string, (...args: unknown[]) => void>;
+  for (const level of ["debug", "info", "warn", "error"]) {
+    target[level] = (...args: unknown[]) =>
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, message: args.map((a) => (a instanceof Error ? a.stack : typeof a === "string" ? a : JSON.stringify(a))).join(" ") })}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseScaleSocketArgs(process.argv.slice(2));
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message: string };
+    // commander has printed --help / --version / its own error already.
+    if (err.code?.startsWith("commander.")) process.exit(err.exitCode ?? 1);
+    console.error(`scalesocket: ${err.message}`);
+    process.exit(2);
+  }
+  if (options.logJson) logAsJson();
+  const env = readServerEnv();
+  roomBudget.configure({ maxRooms: env.http.maxRooms, maxRoomsByType: { [ROOM_TYPE]: options.maxrooms ?? env.http.maxRoomsByType.process } });
+  const allowed = options.rooms ? (room: string) => options.rooms!.includes(room) : undefined;
+
+  const httpServer = createServer();
+  installAdmission(httpServer, env.http);
+  installCors(matchMaker.controller, env.http.corsOrigins);
+  servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed });
+  const server = defineServer({
+    rooms: { [ROOM_TYPE]: defineRoom(ProcessRoom, { process: { ...options.room, allowedRooms: options.rooms } }).filterBy(["room"]) },
+    transport: new WebSocketTransport({ server: httpServer }),
+    express: (app) => scaleSocketRoutes(app, { roomType: ROOM_TYPE, api: options.api, metrics: options.metrics, staticdir: options.staticdir }),
+  });
+  installSignalPolicy();
+  await server.listen(options.port, options.host);
+  logger.info(`scalesocket: listening on ${options.host}:${options.port}, wrapping ${options.room.command.join(" ")}`);
+
+  if (options.oneshot) {
+    // Serve one room, then stop.
+    const done = setInterval(() => {
+      if (roomBudget.created === 0 || roomBudget.count(ROOM_TYPE) > 0) return;
+      clearInterval(done);
+      void server.gracefullyShutdown(true);
+    }, 100);
+    done.unref();
+  }
+}
+
+void main();

@@ -1,0 +1,71 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { matchMaker } from "@colyseus/core";
+import { WebSocketServer } from "ws";
+import type { ProcessRoom } from "../ProcessRoom";
+
+/** Paths that are HTTP only: a WebSocket upgrade there is refused. */
+const HTTP_ONLY = /^\/(api|metrics|health)(\/|$)/;
+const ROOM_PATH = /^\/([A-Za-z0-9_-]{1,64})\/?$/;
+
+/**
+ * ScaleSocket's own clients: a plain WebSocket to `ws://HOST/<room>?query`, JSON text frames.
+ * Upgrades on a single-segment path without a Colyseus `sessionId` are answered here and
+ * attached to the process room of that name on this process (created if needed); every
+ * other upgrade (Colyseus's `/<processId>/<roomId>?sessionId=...`) goes on to Colyseus.
+ * Wrapping the server's `emit("upgrade")` runs before Colyseus's own upgrade listener.
+ */
+export function servePlainClients(server: Server, options: { roomType: string; allowed?: (room: string) => boolean }): void {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const creating = new Map<string, Promise<ProcessRoom>>();
+  const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
+  server.emit = ((event: string, ...args: unknown[]) => {
+    if (event !== "upgrade") return emit(event, ...args);
+    const [req, socket, head] = args as [IncomingMessage, Duplex, Buffer];
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (HTTP_ONLY.test(url.pathname)) return refuse(socket, 400, "not a WebSocket endpoint");
+    const match = ROOM_PATH.exec(url.pathname);
+    if (!match || url.searchParams.has("sessionId")) return emit(event, ...args);
+    const name = match[1];
+    if (options.allowed && !options.allowed(name)) return refuse(socket, 404, "no such room");
+    void roomFor(name, url.search.slice(1)).then(
+      (room) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const handle = room.attachPlain(
+            { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close: (code, reason) => ws.close(code, reason) },
+            url.search.slice(1),
+            req.socket.remoteAddress ?? "",
+          );
+          ws.on("message", (data, isBinary) => !isBinary && handle.receive(data.toString()));
+          ws.on("close", () => handle.detach());
+          ws.on("error", () => handle.detach());
+        }),
+      (e: Error) => refuse(socket, 503, e.message),
+    );
+    return true;
+  }) as Server["emit"];
+
+  /** The local process room of that name, created on first use (one creation at a time per name). */
+  function roomFor(name: string, query: string): Promise<ProcessRoom> {
+    let pending = creating.get(name);
+    if (!pending) {
+      pending = (async () => {
+        const [listed] = await matchMaker.query({ name: options.roomType, room: name } as never);
+        if (listed) {
+          const local = matchMaker.getLocalRoomById(listed.roomId) as unknown as ProcessRoom | undefined;
+          if (!local) throw new Error("this room lives on another process: route /<room> to it (see README)");
+          return local;
+        }
+        const created = await matchMaker.createRoom(options.roomType, { room: name, query });
+        return matchMaker.getLocalRoomById(created.roomId) as unknown as ProcessRoom;
+      })().finally(() => creating.delete(name));
+      creating.set(name, pending);
+    }
+    return pending;
+  }
+}
+
+function refuse(socket: Duplex, status: number, message: string): true {
+  socket.end(`HTTP/1.1 ${status} ${status === 404 ? "Not Found" : status === 400 ? "Bad Request" : "Service Unavailable"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
+  return true;
+}
