@@ -89,5 +89,10 @@ describe("readServerEnv (src/ops/env.ts: every variable parsed in one place)", (
     expect(() => readServerEnv({ GAME_GEMS: "-1" })).toThrow(/GAME_GEMS must be a whole number/);
     expect(() => readServerEnv({ PORT: "http" })).toThrow(/PORT must be a number/);
     expect(() => readServerEnv({ MMO_SNAPSHOT_SECONDS: "0" })).toThrow(/MMO_SNAPSHOT_SECONDS/);
+    expect(() => readServerEnv({ PROCESS_COMMAND: "python3 game.py | tee log" })).toThrow(/PROCESS_COMMAND must be a plain command line/);
+  });
+
+  it("PROCESS_COMMAND is split with shell quoting, not on every space", () => {
+    expect(readServerEnv({ PROCESS_COMMAND: `python3 "my game.py" --name 'Ada Lovelace'` }).processCommand).toEqual(["python3", "my game.py", "--name", "Ada Lovelace"]);
   });
 });

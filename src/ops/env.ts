@@ -1,3 +1,5 @@
+import { parse as parseShell } from "shell-quote";
+
 /**
  * Environment variables: the one place they are parsed. Each reader names the variable in
  * its error, so a bad deployment fails at start with a line that says what to fix.
@@ -30,6 +32,18 @@ export function envVec3(env: Env, name: string): { x: number; y: number; z: numb
   if (parts.length < 2 || parts.length > 3) throw new Error(`${name} must be "x,y" or "x,y,z", got "${value}"`);
   const [x, y, z = 0] = parts.map((part) => envNumber({ [name]: part }, name)!);
   return { x, y, z };
+}
+
+/**
+ * A command line with shell quoting (`python3 "my game.py" --level 2`), split by shell-quote;
+ * no shell runs it, so operators, globs and substitutions are refused.
+ */
+export function commandLine(env: Env, name: string): string[] | undefined {
+  const value = envString(env, name);
+  if (value === undefined) return undefined;
+  const words = parseShell(value, (key) => `$${key}`);
+  if (words.length === 0 || words.some((w) => typeof w !== "string")) throw new Error(`${name} must be a plain command line (quotes allowed; no pipes, redirections or globs), got "${value}"`);
+  return words as string[];
 }
 
 /** A non-empty string, or undefined when the variable is unset or empty. */
@@ -65,7 +79,7 @@ export interface ServerEnv {
   /** `MONITOR_USER` (default admin) and `MONITOR_PASSWORD` (else one is generated). */
   monitorUser: string;
   monitorPassword?: string;
-  /** `PROCESS_COMMAND`: the process bridge's backend (split on spaces). */
+  /** `PROCESS_COMMAND`: the process bridge's backend, a command line with shell quoting. */
   processCommand: string[];
   /** `GAME_GEMS`, `GAME_NPCS`: the demo game's counts. */
   gameGems?: number;
@@ -118,7 +132,7 @@ export function readServerEnv(env: Env = process.env): ServerEnv {
     identitySecret: envString(env, "IDENTITY_SECRET"),
     monitorUser: envString(env, "MONITOR_USER") ?? "admin",
     monitorPassword: envString(env, "MONITOR_PASSWORD"),
-    processCommand: (envString(env, "PROCESS_COMMAND") ?? "python3 examples/bunny/server.py").split(" "),
+    processCommand: commandLine(env, "PROCESS_COMMAND") ?? ["python3", "examples/bunny/server.py"],
     gameGems: envCount(env, "GAME_GEMS"),
     gameNpcs: envCount(env, "GAME_NPCS"),
     statsIntervalMs: envCount(env, "STATS_INTERVAL_MS") ?? 0,
