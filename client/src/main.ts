@@ -107,7 +107,7 @@ const api = {
     };
   },
   /** What the renderer last drew: how many colours, and the share of pixels that are not background. */
-  canvasStats(): Promise<{ width: number; height: number; distinctColors: number; nonBackgroundRatio: number }> {
+  canvasStats(): Promise<{ width: number; height: number; distinctColors: number; nonBackgroundRatio: number; aoiBoxRatio: number }> {
     return new Promise((resolve) => {
       game.renderer.snapshot((image) => {
         const img = image as HTMLImageElement;
@@ -120,13 +120,15 @@ const api = {
         const colors = new Set<number>();
         let samples = 0;
         let nonBackground = 0;
+        let aoiBox = 0;
         for (let i = 0; i < data.length; i += 4 * 5) {
           const rgb = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
           colors.add(rgb);
           samples++;
           if (rgb !== 0x0b1020 && rgb !== 0x14213d) nonBackground++;
+          if (rgb === 0xff4d6d) aoiBox++; // the F3 AoI box's colour, drawn opaque
         }
-        resolve({ width: c.width, height: c.height, distinctColors: colors.size, nonBackgroundRatio: nonBackground / samples });
+        resolve({ width: c.width, height: c.height, distinctColors: colors.size, nonBackgroundRatio: nonBackground / samples, aoiBoxRatio: aoiBox / samples });
       });
     });
   },

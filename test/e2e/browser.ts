@@ -92,12 +92,12 @@ export async function openPlayer(context: BrowserContext, base: string, query: s
  * Saves a screenshot and checks that the scene was really drawn: many colours and a good
  * share of non-background pixels, not a black or empty canvas.
  */
-export async function screenshot(page: Page, name: string): Promise<{ distinctColors: number; nonBackgroundRatio: number }> {
+export async function screenshot(page: Page, name: string): Promise<{ distinctColors: number; nonBackgroundRatio: number; aoiBoxRatio: number }> {
   await page.bringToFront();
   await page.waitForTimeout(100);
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
   return page.evaluate(() =>
-    (window as unknown as { __mmo: { canvasStats(): Promise<{ distinctColors: number; nonBackgroundRatio: number }> } }).__mmo.canvasStats(),
+    (window as unknown as { __mmo: { canvasStats(): Promise<{ distinctColors: number; nonBackgroundRatio: number; aoiBoxRatio: number }> } }).__mmo.canvasStats(),
   );
 }
 
