@@ -230,3 +230,11 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe("join and leave message templates", () => {
+  it("#ID and #QUERY_name are filled in (query values JSON-escaped)", async () => {
+    const { fillTemplate } = await import("../src/bridge/frames");
+    expect(fillTemplate('{"t":"Join","_from":#ID,"name":"#QUERY_name"}', 7, new URLSearchParams('name=Ada "the" 1st'))).toBe('{"t":"Join","_from":7,"name":"Ada \\"the\\" 1st"}');
+    expect(fillTemplate("hello #ID #QUERY_missing.", 2, new URLSearchParams())).toBe("hello 2 .");
+  });
+});

@@ -3,11 +3,15 @@
 // type (src/bridge/ProcessRoom.ts): plain WebSocket clients connect to ws://HOST/<room>,
 // @colyseus/sdk clients join it with joinOrCreate("process", { room }).
 import { createServer } from "node:http";
-import { defineRoom, defineServer, logger, matchMaker } from "@colyseus/core";
+import { basicAuth, defineRoom, defineServer, logger, matchMaker } from "@colyseus/core";
+import { monitor } from "@colyseus/monitor";
+import { RedisDriver } from "@colyseus/redis-driver";
+import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { installAdmission, installCors } from "../../ops/admission";
 import { installSignalPolicy } from "../../ops/drain";
 import { readServerEnv } from "../../ops/env";
+import { monitorCredentials } from "../../ops/monitorAuth";
 import { roomBudget } from "../../ops/roomBudget";
 import { ProcessRoom } from "../ProcessRoom";
 import { parseScaleSocketArgs } from "./options";
@@ -45,14 +49,24 @@ async function main(): Promise<void> {
   installAdmission(httpServer, env.http);
   installCors(matchMaker.controller, env.http.corsOrigins);
   servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed });
+  // One process or many, as the main server: with REDIS_URL the rooms are listed cluster-wide
+  // (a front door routes ws://HOST/<room> by `hash $uri consistent`; README).
+  const cluster = env.redisUrl ? { presence: new RedisPresence(env.redisUrl), driver: new RedisDriver(env.redisUrl), publicAddress: env.publicAddress } : {};
+  const monitorAuth = monitorCredentials(env.monitorUser, env.monitorPassword);
   const server = defineServer({
+    ...cluster,
     rooms: { [ROOM_TYPE]: defineRoom(ProcessRoom, { process: { ...options.room, allowedRooms: options.rooms } }).filterBy(["room"]) },
     transport: new WebSocketTransport({ server: httpServer }),
-    express: (app) => scaleSocketRoutes(app, { roomType: ROOM_TYPE, api: options.api, metrics: options.metrics, staticdir: options.staticdir }),
+    express: (app) => {
+      // The rooms (name, connections, metadata) in @colyseus/monitor, behind basic auth.
+      app.use("/monitor", monitor({ use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
+      scaleSocketRoutes(app, { roomType: ROOM_TYPE, api: options.api, metrics: options.metrics, staticdir: options.staticdir });
+    },
   });
   installSignalPolicy();
   await server.listen(options.port, options.host);
   logger.info(`scalesocket: listening on ${options.host}:${options.port}, wrapping ${options.room.command.join(" ")}`);
+  if (monitorAuth.generated && !env.production) logger.info(`/monitor: user "${monitorAuth.user}", generated password "${monitorAuth.password}"`);
 
   if (options.oneshot) {
     // Serve one room, then stop.
