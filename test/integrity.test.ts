@@ -10,7 +10,9 @@ import { IdentitySigner } from "../src/framework/persistence/identity";
 import { ArenaRoom } from "../src/game/ArenaRoom";
 import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
-import { bootMMO, placeAt, roomOf, sleep, until } from "./helpers/server";
+import { bootMMO, enterWithIdentity, placeAt, roomOf, sleep, until } from "./helpers/server";
+
+const enter = (world: string, name: string, token?: string) => enterWithIdentity(colyseus, world, name, token);
 
 // A world is one room, cluster-wide, and its saves never race: the split-brain, rejoin,
 // limbo-squatting, storage-budget and stale-socket reproductions of the security issue.
@@ -29,12 +31,6 @@ afterAll(async () => {
   await colyseus.shutdown();
 });
 
-async function enter(world: string, name: string, token?: string): Promise<{ room: SDKRoom<MMOState>; token: string }> {
-  const room = await joinWorld(colyseus.sdk, { world, name, token });
-  if (token) return { room, token };
-  const issued = await new Promise<string>((resolve) => room.onMessage("identity", (m: { token: string }) => resolve(m.token)));
-  return { room, token: issued };
-}
 
 describe("one live room per world", () => {
   it("a `create` for a live world is refused (WORLD_IN_USE), so one identity cannot play it twice", async () => {

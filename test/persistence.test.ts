@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArenaRoom } from "../src/game/ArenaRoom";
@@ -9,10 +8,11 @@ import { FileWorldStore } from "../src/framework/persistence/FileWorldStore";
 import { IdentitySigner } from "../src/framework/persistence/identity";
 import { RedisWorldStore } from "../src/framework/persistence/RedisWorldStore";
 import type { WorldSnapshot } from "../src/framework/persistence/WorldStore";
-import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
 import { startRedis } from "./helpers/cluster";
-import { bootMMO, placeAt, roomOf, sleep, until } from "./helpers/server";
+import { bootMMO, enterWithIdentity, placeAt, roomOf, sleep, until } from "./helpers/server";
+
+const enter = (world: string, name: string, token?: string) => enterWithIdentity(colyseus, world, name, token);
 
 const dir = mkdtempSync(join(tmpdir(), "mmo-persist-"));
 const store = new FileWorldStore(dir);
@@ -29,20 +29,6 @@ afterAll(async () => {
   await colyseus.shutdown();
 });
 
-/** Joins; on a first join (no token) waits for the identity message the server sends. */
-async function enter(world: string, name: string, token?: string): Promise<{ room: SDKRoom<MMOState>; token: string }> {
-  const room = await joinWorld(colyseus.sdk, { world, name, token });
-  if (token) return { room, token };
-  // Registered right after the join resolves, before the next frame is processed.
-  const issued = await new Promise<{ token: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no identity message")), 3000);
-    room.onMessage("identity", (m: { token: string }) => {
-      clearTimeout(timer);
-      resolve(m);
-    });
-  });
-  return { room, token: issued.token };
-}
 
 describe("FileWorldStore", () => {
   it("writes atomically (no temporary file left, the previous generation kept) and reads back; a damaged file falls back to the previous generation", async () => {

@@ -6,7 +6,7 @@ import { clientLine, depthOf } from "../src/bridge/frames";
 import { ProcessRoom } from "../src/bridge/ProcessRoom";
 import { JSON_JOINMSG, JSON_LEAVEMSG } from "../src/bridge/settings";
 import { rng } from "./helpers/rng";
-import { bootRooms, sleep, until } from "./helpers/server";
+import { alive, bootRooms, inbox, sleep, until } from "./helpers/server";
 
 // The process bridge as an attacker sees it: raw frames below the SDK, floods, reserved
 // types, backends that never read, cannot start, or leave children behind. The server must
@@ -36,15 +36,6 @@ const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
 /** A ROOM_DATA frame (13) of type "Input" with these msgpack bytes as its payload. */
 const frame = (payload: number[]) => new Uint8Array([13, 0xa5, ...ascii("Input"), ...payload]);
 
-function inbox(room: SDKRoom): Map<string, unknown[]> {
-  const got = new Map<string, unknown[]>();
-  room.onMessage("*", (type: string | number, message: unknown) => {
-    const list = got.get(String(type)) ?? [];
-    list.push(message);
-    got.set(String(type), list);
-  });
-  return got;
-}
 
 /** Two bunny players: the attacker and an honest one, who counts the states it receives. */
 async function meadow(name: string) {
@@ -222,14 +213,6 @@ describe("ScaleSocket semantics of the bridge", () => {
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("join and leave message templates", () => {
   it("#ID and #QUERY_name are filled in (query values JSON-escaped)", async () => {

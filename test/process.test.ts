@@ -4,7 +4,7 @@ import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProcessRoom } from "../src/bridge/ProcessRoom";
 import { JSON_JOINMSG, JSON_LEAVEMSG } from "../src/bridge/settings";
-import { bootRooms, sleep, until } from "./helpers/server";
+import { alive, bootRooms, inbox, sleep, until } from "./helpers/server";
 
 // The process bridge with real backends: the Python bunny example and a tiny Node one, both
 // speaking ScaleSocket's --json protocol.
@@ -28,25 +28,7 @@ afterAll(async () => {
   for (const pid of pids) expect(alive(pid), `backend ${pid} still running`).toBe(false);
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** Every message a client gets, by type. */
-function inbox(room: SDKRoom): Map<string, unknown[]> {
-  const got = new Map<string, unknown[]>();
-  room.onMessage("*", (type: string | number, message: unknown) => {
-    const list = got.get(String(type)) ?? [];
-    list.push(message);
-    got.set(String(type), list);
-  });
-  return got;
-}
 
 const backendOf = (room: SDKRoom) => colyseus.getRoomById(room.roomId) as unknown as ProcessRoom;
 /** The small integer id the backend knows a client by (ScaleSocket's ids). */

@@ -5,6 +5,7 @@ import type { Room as SDKRoom } from "@colyseus/sdk";
 import { MMORoom, type MMORoomOptions } from "../../src/framework/MMORoom";
 import type { MMOSettingsInput } from "../../src/framework/settings";
 import type { MMOState } from "../../src/shared/schema";
+import { joinWorld } from "../../src/shared/sdk";
 
 /** Boots an in-process test server (`@colyseus/testing`) with these room types. */
 export async function bootRooms(rooms: Record<string, RegisteredHandler>): Promise<ColyseusTestServer> {
@@ -79,4 +80,45 @@ export async function placeAt(colyseus: ColyseusTestServer, c: SDKRoom, x: numbe
   c.send("position", { x, y });
   const server = () => roomOf(colyseus, c).state.players.get(c.sessionId);
   await until(() => server()?.x === x && server()?.y === y, `placed at ${x},${y}`);
+}
+
+/** Joins a world with a guest identity; on a first join (no token) waits for the token the server sends. */
+export async function enterWithIdentity(
+  colyseus: ColyseusTestServer,
+  world: string,
+  name: string,
+  token?: string,
+): Promise<{ room: SDKRoom<MMOState>; token: string }> {
+  const room = await joinWorld(colyseus.sdk, { world, name, token });
+  if (token) return { room, token };
+  // Registered right after the join resolves, before the next frame is processed.
+  const issued = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no identity message")), 3000);
+    room.onMessage("identity", (m: { token: string }) => {
+      clearTimeout(timer);
+      resolve(m.token);
+    });
+  });
+  return { room, token: issued };
+}
+
+/** Every message a client gets, by type (registered as a catch-all handler). */
+export function inbox(room: SDKRoom): Map<string, unknown[]> {
+  const got = new Map<string, unknown[]>();
+  room.onMessage("*", (type: string | number, message: unknown) => {
+    const list = got.get(String(type)) ?? [];
+    list.push(message);
+    got.set(String(type), list);
+  });
+  return got;
+}
+
+/** True while a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
