@@ -189,3 +189,16 @@ describe("scalesocket --null --log json --oneshot", () => {
   }, 30_000);
 });
 
+describe("scalesocket admission", () => {
+  it("plain WebSocket joins count against the per-IP matchmaking budget (429)", async () => {
+    const limited = await scalesocket(["--json", "cat"], { MMO_MATCHMAKE_PER_MINUTE: "3" });
+    try {
+      const open = [await plain(limited.port, "/x"), await plain(limited.port, "/x"), await plain(limited.port, "/y")];
+      expect(await upgradeStatus(limited.port, "/x")).toBe(429);
+      await Promise.all(open.map((c) => c.close()));
+    } finally {
+      await limited.proc.stop("SIGKILL");
+    }
+  }, 30_000);
+});
+

@@ -18,6 +18,9 @@ export interface PlainSocket {
   close(code: number, reason: string): void;
 }
 
+/** A room nobody joined within this closes (it was created for a seat or socket never used). */
+const EMPTY_ROOM_SECONDS = 15;
+
 /** What a client of the room is to the backend: its small integer id and its query. */
 interface Member {
   id: number;
@@ -99,8 +102,9 @@ export class ProcessRoom extends Room {
     void this.publish();
     this.onMessage("*", (client: Client, type: string | number, data: unknown) => this.fromClient(client, String(type), data));
     // Plain WebSocket clients are not Colyseus clients: the room closes itself when the last
-    // member of either kind is gone.
+    // member of either kind is gone, or when nobody came at all (a seat never used).
     this.autoDispose = false;
+    this.clock.setTimeout(() => this.connections === 0 && void this.disconnect(), EMPTY_ROOM_SECONDS * 1000);
   }
 
   /** Adds a plain WebSocket client (ws://host/<room>?query); returns what to call on its frames and on its close. */

@@ -19,7 +19,7 @@ import { httpRefused } from "./metrics";
  * - `/monitor` answers same-origin requests only (403 otherwise: no CSRF through a GET);
  * - CORS: see `corsHeaders`.
  */
-export function installAdmission(server: Server, limits: HttpLimits): void {
+export function installAdmission(server: Server, limits: HttpLimits): { admitJoin(req: IncomingMessage): Promise<boolean> } {
   const matchmaking = new RateLimiterMemory({ points: Math.max(1, limits.matchmakePerMinute), duration: 60 });
   const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
   // The one way to run before every "request" listener, whatever order they were added in.
@@ -29,6 +29,10 @@ export function installAdmission(server: Server, limits: HttpLimits): void {
     void admit(req, res, limits, matchmaking).then((ok) => ok && emit(event, req, res));
     return true;
   }) as Server["emit"];
+  return {
+    /** For joins that are not matchmaking requests (ScaleSocket's plain WebSocket clients): the same per-IP budget. */
+    admitJoin: (req) => matchmaking.consume(clientIp(req, limits.trustProxy)).then(() => true, () => false),
+  };
 }
 
 async function admit(req: IncomingMessage, res: ServerResponse, limits: HttpLimits, matchmaking: RateLimiterMemory): Promise<boolean> {

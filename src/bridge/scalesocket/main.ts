@@ -46,9 +46,9 @@ async function main(): Promise<void> {
   const allowed = options.rooms ? (room: string) => options.rooms!.includes(room) : undefined;
 
   const httpServer = createServer();
-  installAdmission(httpServer, env.http);
+  const admission = installAdmission(httpServer, env.http);
   installCors(matchMaker.controller, env.http.corsOrigins);
-  servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed });
+  servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed, admitJoin: admission.admitJoin });
   // One process or many, as the main server: with REDIS_URL the rooms are listed cluster-wide
   // (a front door routes ws://HOST/<room> by `hash $uri consistent`; README).
   const cluster = env.redisUrl ? { presence: new RedisPresence(env.redisUrl), driver: new RedisDriver(env.redisUrl), publicAddress: env.publicAddress } : {};

@@ -15,7 +15,10 @@ const ROOM_PATH = /^\/([A-Za-z0-9_-]{1,64})\/?$/;
  * other upgrade (Colyseus's `/<processId>/<roomId>?sessionId=...`) goes on to Colyseus.
  * Wrapping the server's `emit("upgrade")` runs before Colyseus's own upgrade listener.
  */
-export function servePlainClients(server: Server, options: { roomType: string; allowed?: (room: string) => boolean }): void {
+export function servePlainClients(
+  server: Server,
+  options: { roomType: string; allowed?: (room: string) => boolean; admitJoin(req: IncomingMessage): Promise<boolean> },
+): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const creating = new Map<string, Promise<ProcessRoom>>();
   const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
@@ -28,22 +31,32 @@ export function servePlainClients(server: Server, options: { roomType: string; a
     if (!match || url.searchParams.has("sessionId")) return emit(event, ...args);
     const name = match[1];
     if (options.allowed && !options.allowed(name)) return refuse(socket, 404, "no such room");
-    void roomFor(name, url.search.slice(1)).then(
-      (room) =>
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          const handle = room.attachPlain(
-            { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close: (code, reason) => ws.close(code, reason) },
-            url.search.slice(1),
-            req.socket.remoteAddress ?? "",
-          );
-          ws.on("message", (data, isBinary) => !isBinary && handle.receive(data.toString()));
-          ws.on("close", () => handle.detach());
-          ws.on("error", () => handle.detach());
-        }),
-      (e: Error) => refuse(socket, 503, e.message),
-    );
+    void accept(req, socket, head, name, url.search.slice(1));
     return true;
   }) as Server["emit"];
+
+  /** Attaches an upgraded socket to its room; a refusal is an HTTP answer to the upgrade. */
+  async function accept(req: IncomingMessage, socket: Duplex, head: Buffer, name: string, query: string): Promise<void> {
+    // A plain join counts against the client's matchmaking budget, as an SDK join does.
+    if (!(await options.admitJoin(req))) return void refuse(socket, 429, "too many joins: retry later");
+    let room: ProcessRoom;
+    try {
+      room = await roomFor(name, query);
+    } catch (e) {
+      return void refuse(socket, 503, (e as Error).message);
+    }
+    if (room.connections >= room.settings.maxClients) return void refuse(socket, 503, "this room is full");
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const handle = room.attachPlain(
+        { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close: (code, reason) => ws.close(code, reason) },
+        query,
+        req.socket.remoteAddress ?? "",
+      );
+      ws.on("message", (data, isBinary) => !isBinary && handle.receive(data.toString()));
+      ws.on("close", () => handle.detach());
+      ws.on("error", () => handle.detach());
+    });
+  }
 
   /** The local process room of that name, created on first use (one creation at a time per name). */
   function roomFor(name: string, query: string): Promise<ProcessRoom> {
@@ -66,6 +79,7 @@ export function servePlainClients(server: Server, options: { roomType: string; a
 }
 
 function refuse(socket: Duplex, status: number, message: string): true {
-  socket.end(`HTTP/1.1 ${status} ${status === 404 ? "Not Found" : status === 400 ? "Bad Request" : "Service Unavailable"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
+  const text: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests" };
+  socket.end(`HTTP/1.1 ${status} ${text[status] ?? "Service Unavailable"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
   return true;
 }
