@@ -64,21 +64,36 @@ export class Net {
     setTimeout(() => void this.connect(true), wait);
   }
 
-  /** Joins with this browser's guest identity for the name (one is issued on a first join). */
+  /**
+   * Joins with this browser's guest identity for the name (one is issued on a first join).
+   * The identity lives in localStorage, shared by the browser's tabs; a tab that finds it
+   * already playing (another tab: 4409) plays as a guest of its own, kept in sessionStorage,
+   * so two tabs of one browser both play (as "Ada" and "Ada (2)").
+   */
   private async join(): Promise<Room<MMOState>> {
-    const key = `mmo.identity.${this.params.name ?? ""}`;
-    const token = localStorage.getItem(key) ?? undefined;
+    const name = this.params.name ?? "";
+    const shared = { store: localStorage, key: `mmo.identity.${name}` };
+    const ownTab = { store: sessionStorage, key: `mmo.identity.tab.${name}` };
+    let where = ownTab.store.getItem(ownTab.key) !== null ? ownTab : shared;
     const client = new Client(this.endpoint);
+    const attempt = () => joinWorld(client, { world: this.params.world, name: this.params.name, token: where.store.getItem(where.key) ?? undefined });
     let room: Room<MMOState>;
     try {
-      room = await joinWorld(client, { world: this.params.world, name: this.params.name, token });
+      room = await attempt();
     } catch (e) {
-      // A token this server does not accept (another server's secret): start a new identity.
-      if ((e as { code?: number }).code !== JoinErrorCodes.IDENTITY_INVALID) throw e;
-      localStorage.removeItem(key);
-      room = await joinWorld(client, { world: this.params.world, name: this.params.name });
+      const code = (e as { code?: number }).code;
+      if (code === JoinErrorCodes.IDENTITY_INVALID) {
+        // A token this server does not accept (another server's secret): start a new identity.
+        where.store.removeItem(where.key);
+      } else if (code === JoinErrorCodes.IDENTITY_IN_USE && where === shared) {
+        where = ownTab;
+      } else {
+        throw e;
+      }
+      room = await attempt();
     }
-    room.onMessage("identity", (m: { token: string }) => localStorage.setItem(key, m.token));
+    const keep = where;
+    room.onMessage("identity", (m: { token: string }) => keep.store.setItem(keep.key, m.token));
     return room;
   }
 

@@ -75,7 +75,7 @@ export const REJOIN_CLOSE_CODES: readonly number[] = [
 export const CLOSE_REASONS: Readonly<Record<number, string>> = {
   [CloseCodes.CONSENTED]: "you left",
   [CloseCodes.SERVER_SHUTDOWN]: "the server is shutting down",
-  [CloseCodes.WITH_ERROR]: "too many messages",
+  [CloseCodes.WITH_ERROR]: "closed by the server: too many messages, or a join it refused",
   [CloseCodes.FAILED_TO_RECONNECT]: "could not reconnect",
   [CloseCodes.LIMBO_TIMEOUT]: "no position was set in time",
   [CloseCodes.ABNORMAL_CLOSURE]: "the connection was lost",

@@ -207,6 +207,20 @@ async function until2(check: () => Promise<boolean>, what: string, ms = 10_000):
   }
 }
 
+describe("two tabs of one browser", () => {
+  it("both play, though they share the guest identity in localStorage: the second tab plays as a guest of its own", async () => {
+    const a = await openPlayer(context, base, "world=e2e-tabs&name=Tess&x=2000&y=2000");
+    const b = await openPlayer(context, base, "world=e2e-tabs&name=Tess&x=2050&y=2000");
+    const sa = await waitFor(a, "the first tab sees the second", (s) => s.players.length === 1);
+    const sb = await waitFor(b, "the second tab sees the first", (s) => s.players.length === 1);
+    expect(sa.status).toBe("connected");
+    expect(sb.status).toBe("connected");
+    expect(sa.id).not.toBe(sb.id);
+    expect([sa.players[0].name, sb.players[0].name].sort()).toEqual(["Tess", "Tess (2)"]);
+    await closeAll(a, b);
+  });
+});
+
 describe("connection trouble", () => {
   it("a page whose connection the server kills shows reconnecting, then recovers its player", async () => {
     const a = await openPlayer(context, base, "world=e2e-reconnect&name=Rita&x=1000&y=1000");
