@@ -52,7 +52,7 @@ export class Net {
       this.attach(room, rejoin);
     } catch (e) {
       if (rejoin && this.rejoinAttempts < MAX_REJOINS) this.scheduleRejoin();
-      else this.setStatus("disconnected", joinFailure(e));
+      else this.setStatus("disconnected", joinFailure(e, this.endpoint));
     }
   }
 
@@ -147,12 +147,12 @@ export class Net {
 }
 
 /** Why a join failed, for a person: the server is down, the world is full, or what it said. */
-function joinFailure(e: unknown): string {
+function joinFailure(e: unknown, endpoint: string): string {
   const err = e as { code?: number; message?: string } | undefined;
   const message = err?.message || String(e);
   const code = err?.code;
   // No answer at all, or a proxy/static host answering instead of the game server.
   const unreachable = code === undefined || code === 0 || code === 404 || code === 502 || code === 503 || code === 504;
-  if (unreachable && !/is full/.test(message)) return `cannot reach the game server (${message})`;
+  if (unreachable && !/is full/.test(message)) return `cannot reach the game server at ${endpoint} (${message})`;
   return message;
 }
