@@ -71,7 +71,7 @@ export default config({
   // before Colyseus or Express sees them; CORS answers only allowed origins.
   initializeTransport: (options) => {
     installAdmission(options.server, env.http);
-    installCors(matchMaker.controller, env.http.corsOrigins);
+    installCors(matchMaker.controller, env.http.corsOrigins, env.http.trustProxy);
     return new WebSocketTransport(options);
   },
   rooms: {

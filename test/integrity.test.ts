@@ -180,3 +180,20 @@ describe("reconnection over a half-open socket", () => {
     relay.close();
   }, 30_000);
 });
+
+describe("a world lock whose owner died while closing", () => {
+  it("is taken over once the owner's closing deadline has passed", async () => {
+    const { WorldLock } = await import("../src/framework/WorldLock");
+    const presence = roomOf(colyseus, (await enterWithIdentity(colyseus, "lock-probe", "Probe")).room).presence;
+    // A lock left behind by a process that died during its final save.
+    const key = "mmo:world-lock:orphaned";
+    await presence.hincrbyex(key, "n", 1, 30);
+    await presence.hset(key, "owner", "dead-room");
+    await presence.hset(key, "state", "closing");
+    await presence.hset(key, "closingUntil", String(Date.now() - 1));
+    const lock = new WorldLock(presence, "orphaned", "new-room");
+    await lock.acquire(2000);
+    expect(await presence.hget(key, "owner")).toBe("new-room");
+    await lock.release();
+  });
+});

@@ -190,6 +190,24 @@ describe("scalesocket --null --log json --oneshot", () => {
 });
 
 describe("scalesocket admission", () => {
+  it("a malformed upgrade request line (`GET //`) is refused, and the server stays up", async () => {
+    const { connect } = await import("node:net");
+    for (const target of ["//", "//[", "http://"]) {
+      const answer = await new Promise<string>((resolve) => {
+        const s = connect(game.port, "127.0.0.1", () =>
+          s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
+        );
+        let got = "";
+        s.on("data", (d) => (got += d.toString()));
+        s.on("close", () => resolve(got));
+        s.on("error", () => resolve(got));
+        setTimeout(() => s.destroy(), 2000);
+      });
+      expect(answer.split("\r\n")[0], target).toMatch(/^HTTP\/1\.1 (400|404)/);
+    }
+    expect(await (await fetch(`http://127.0.0.1:${game.port}/health`)).json()).toEqual({ status: "ok" });
+  });
+
   it("plain WebSocket joins count against the per-IP matchmaking budget (429)", async () => {
     const limited = await scalesocket(["--json", "cat"], { MMO_MATCHMAKE_PER_MINUTE: "3" });
     try {

@@ -23,6 +23,8 @@ export class WorldLock {
   static TTL_SECONDS = 30;
   /** How long a new room waits for the previous room of its world to close (drain and final save included). */
   static WAIT_MS = 15_000;
+  /** How long a closing owner may take (drain and final save) before contenders take the lock over. */
+  static CLOSING_MS = 60_000;
   private readonly key: string;
   private held = false;
 
@@ -54,7 +56,10 @@ export class WorldLock {
       // A closing owner says so in the lock itself: it may already be unreachable (Colyseus
       // unregisters a disposing room) while it writes its final save.
       const closing = (await this.presence.hget(this.key, "state")) === "closing";
-      const state = !owner || closing ? "closing" : await ownerState(owner);
+      // A closing owner that died before it released (a crash during its final save) must
+      // not hold the world for ever: its promise to close has a deadline.
+      const overdue = closing && Date.now() > Number((await this.presence.hget(this.key, "closingUntil")) ?? 0);
+      const state = overdue ? "gone" : !owner || closing ? "closing" : await ownerState(owner);
       if (state === "gone") {
         // Its process died: the lock is stale. Delete it unless someone else took it meanwhile.
         if ((await this.presence.hget(this.key, "owner")) === owner) await this.presence.del(this.key);
@@ -71,7 +76,9 @@ export class WorldLock {
 
   /** Tells contenders this room is closing: they wait for `release` (after the final save). */
   async markClosing(): Promise<void> {
-    if (this.held) await this.presence.hset(this.key, "state", "closing");
+    if (!this.held) return;
+    await this.presence.hset(this.key, "closingUntil", String(Date.now() + WorldLock.CLOSING_MS));
+    await this.presence.hset(this.key, "state", "closing");
   }
 
   /** Keeps the lock alive (call every TTL/3). */

@@ -26,7 +26,10 @@ export function installAdmission(server: Server, limits: HttpLimits): { admitJoi
   server.emit = ((event: string, ...args: unknown[]) => {
     if (event !== "request") return emit(event, ...args);
     const [req, res] = args as [IncomingMessage, ServerResponse];
-    void admit(req, res, limits, matchmaking).then((ok) => ok && emit(event, req, res));
+    // Nothing a request holds may throw out of here (it would end the process).
+    admit(req, res, limits, matchmaking)
+      .then((ok) => ok && emit(event, req, res))
+      .catch(() => res.destroy());
     return true;
   }) as Server["emit"];
   return {
@@ -36,7 +39,14 @@ export function installAdmission(server: Server, limits: HttpLimits): { admitJoi
 }
 
 async function admit(req: IncomingMessage, res: ServerResponse, limits: HttpLimits, matchmaking: RateLimiterMemory): Promise<boolean> {
-  const path = (req.url ?? "/").split("?")[0];
+  let path: string;
+  try {
+    // As the routers see it (absolute-form too); Express matches case-insensitively.
+    path = new URL(req.url ?? "/", "http://host").pathname;
+  } catch {
+    return refuse(res, 400, "bad_request", "malformed request target");
+  }
+  const lower = path.toLowerCase();
   const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
   if (hasBody) {
     const length = req.headers["content-length"];
@@ -47,7 +57,7 @@ async function admit(req: IncomingMessage, res: ServerResponse, limits: HttpLimi
       return refuse(res, 413, "body_too_large", `request bodies are limited to ${limits.maxBodyBytes} bytes`);
     }
   }
-  if (path === "/monitor" || path.startsWith("/monitor/")) {
+  if (lower === "/monitor" || lower.startsWith("/monitor/")) {
     if (!isSameOrigin(req)) return refuse(res, 403, "cross_origin", "the monitor answers same-origin requests only");
   }
   if (req.method === "POST" && path.startsWith("/matchmake/")) {
@@ -69,20 +79,34 @@ function refuse(res: ServerResponse, status: number, reason: string, message: st
   return false;
 }
 
-/** The client's address: the socket's, or the one `trustProxy` proxies in front say (X-Forwarded-For). */
+/**
+ * The client's address for rate limits: the socket's, or the one `trustProxy` proxies in
+ * front say (X-Forwarded-For). IPv6 addresses count by their /64: one host owns a whole /64.
+ */
 export function clientIp(req: IncomingMessage, trustProxy: number): string {
   const socketIp = req.socket.remoteAddress ?? "unknown";
-  if (trustProxy <= 0) return socketIp;
   const forwarded = String(req.headers["x-forwarded-for"] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   // The last `trustProxy` entries were added by our proxies; the one before them is the client.
-  return forwarded[forwarded.length - trustProxy] ?? forwarded[0] ?? socketIp;
+  const ip = trustProxy > 0 ? (forwarded[forwarded.length - trustProxy] ?? forwarded[0] ?? socketIp) : socketIp;
+  return ipv6Prefix(ip) ?? ip;
 }
 
-/** This server's own origin as the request's Host header names it. */
+/** The /64 of an IPv6 address (IPv4-mapped ones stay IPv4), or undefined for IPv4. */
+function ipv6Prefix(ip: string): string | undefined {
+  if (!ip.includes(":") || ip.startsWith("::ffff:")) return undefined;
+  const [head] = ip.split("::");
+  const groups = ip.includes("::") ? [...head.split(":").filter(Boolean), "0", "0", "0", "0"] : ip.split(":");
+  return `${groups.slice(0, 4).join(":")}::/64`;
+}
+
+/** Whether X-Forwarded-Host/-Proto may be believed (set from TRUST_PROXY by installCors). */
+let trustForwarded = false;
+
+/** This server's own origin as the request's Host header names it (or, behind trusted proxies, X-Forwarded-*). */
 function ownOrigin(headers: { get(name: string): string | null }): string | undefined {
-  const host = headers.get("x-forwarded-host") ?? headers.get("host");
+  const host = (trustForwarded && headers.get("x-forwarded-host")) || headers.get("host");
   if (!host) return undefined;
-  const proto = headers.get("x-forwarded-proto") ?? "http";
+  const proto = (trustForwarded && headers.get("x-forwarded-proto")) || "http";
   return `${proto}://${host}`;
 }
 
@@ -111,7 +135,8 @@ interface CorsController {
 }
 
 /** Makes Colyseus answer CORS from the allow-list instead of reflecting any Origin with credentials. */
-export function installCors(controller: CorsController, allowed: readonly string[]): void {
+export function installCors(controller: CorsController, allowed: readonly string[], trustProxy = 0): void {
+  trustForwarded = trustProxy > 0;
   const { "Access-Control-Allow-Origin": _any, "Access-Control-Allow-Credentials": _credentials, ...rest } = controller.DEFAULT_CORS_HEADERS;
   controller.DEFAULT_CORS_HEADERS = rest;
   controller.getCorsHeaders = (headers) => corsHeaders(headers, allowed);

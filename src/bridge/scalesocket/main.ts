@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
   const httpServer = createServer();
   const admission = installAdmission(httpServer, env.http);
-  installCors(matchMaker.controller, env.http.corsOrigins);
+  installCors(matchMaker.controller, env.http.corsOrigins, env.http.trustProxy);
   servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed, admitJoin: admission.admitJoin });
   // One process or many, as the main server: with REDIS_URL the rooms are listed cluster-wide
   // (a front door routes ws://HOST/<room> by `hash $uri consistent`; README).

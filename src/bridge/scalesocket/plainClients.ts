@@ -7,6 +7,8 @@ import type { ProcessRoom } from "../ProcessRoom";
 /** Paths that are HTTP only: a WebSocket upgrade there is refused. */
 const HTTP_ONLY = /^\/(api|metrics|health)(\/|$)/;
 const ROOM_PATH = /^\/([A-Za-z0-9_-]{1,64})\/?$/;
+/** Bytes waiting to go out to one plain client above which it is closed (1008). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * ScaleSocket's own clients: a plain WebSocket to `ws://HOST/<room>?query`, JSON text frames.
@@ -25,13 +27,20 @@ export function servePlainClients(
   server.emit = ((event: string, ...args: unknown[]) => {
     if (event !== "upgrade") return emit(event, ...args);
     const [req, socket, head] = args as [IncomingMessage, Duplex, Buffer];
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (HTTP_ONLY.test(url.pathname)) return refuse(socket, 400, "not a WebSocket endpoint");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      // `GET //` and the like: never let a malformed request line throw out of here.
+      return refuse(socket, 400, "bad request");
+    }
+    if (HTTP_ONLY.test(url.pathname.toLowerCase())) return refuse(socket, 400, "not a WebSocket endpoint");
+    if (url.search.length > 1025) return refuse(socket, 400, "the query string is limited to 1024 characters");
     const match = ROOM_PATH.exec(url.pathname);
     if (!match || url.searchParams.has("sessionId")) return emit(event, ...args);
     const name = match[1];
     if (options.allowed && !options.allowed(name)) return refuse(socket, 404, "no such room");
-    void accept(req, socket, head, name, url.search.slice(1));
+    accept(req, socket, head, name, url.search.slice(1)).catch(() => refuse(socket, 503, "could not join"));
     return true;
   }) as Server["emit"];
 
@@ -48,7 +57,15 @@ export function servePlainClients(
     if (room.connections >= room.settings.maxClients) return void refuse(socket, 503, "this room is full");
     wss.handleUpgrade(req, socket, head, (ws) => {
       const handle = room.attachPlain(
-        { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close: (code, reason) => ws.close(code, reason) },
+        {
+          send: (text) => {
+            if (ws.readyState !== ws.OPEN) return;
+            // A client that does not read cannot make the server buffer for it without bound.
+            if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.close(1008, "not reading");
+            ws.send(text);
+          },
+          close: (code, reason) => ws.close(code, reason),
+        },
         query,
         req.socket.remoteAddress ?? "",
       );
