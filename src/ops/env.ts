@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse as parseShell } from "shell-quote";
 
 /**
@@ -64,8 +67,13 @@ export function envChoice<T extends string>(env: Env, name: string, choices: rea
 export interface ServerEnv {
   /** The HTTP/WebSocket port (`PORT`, default 2567). */
   port: number;
-  /** `NODE_ENV === "production"`: no playground. */
+  /** `NODE_ENV === "production"`: the generated monitor password is not printed. */
   production: boolean;
+  /**
+   * `NODE_ENV === "test"` (vitest sets it): a test that boots arena.config.ts with
+   * @colyseus/testing gets a fresh temporary data directory and no drain (shutdown() is quick).
+   */
+  testing: boolean;
   /** `REDIS_URL`: presence, matchmaking and world store in Redis (scale-out). */
   redisUrl?: string;
   /** `PUBLIC_ADDRESS`: how clients reach this very process (required with Redis). */
@@ -120,14 +128,16 @@ export function readServerEnv(env: Env = process.env): ServerEnv {
   // Each process would make its own key: a token from one would be refused by the others.
   if (redisUrl && !envString(env, "IDENTITY_SECRET")) throw new Error("REDIS_URL is set but IDENTITY_SECRET is not: every process of a cluster must sign identities with the same secret");
   const production = env.NODE_ENV === "production";
+  const testing = env.NODE_ENV === "test";
   const snapshotSeconds = envNumber(env, "MMO_SNAPSHOT_SECONDS") ?? 5;
   if (!(snapshotSeconds > 0)) throw new Error(`MMO_SNAPSHOT_SECONDS must be > 0, got "${env.MMO_SNAPSHOT_SECONDS}"`);
   return {
     port: envCount(env, "PORT") ?? 2567,
     production,
+    testing,
     redisUrl,
     publicAddress,
-    dataDir: envString(env, "MMO_DATA_DIR") ?? "data",
+    dataDir: envString(env, "MMO_DATA_DIR") ?? (testing ? mkdtempSync(join(tmpdir(), "mmo-test-data-")) : "data"),
     snapshotSeconds,
     identitySecret: envString(env, "IDENTITY_SECRET"),
     monitorUser: envString(env, "MONITOR_USER") ?? "admin",
