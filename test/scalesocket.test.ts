@@ -179,7 +179,9 @@ describe("scalesocket --null --log json --oneshot", () => {
       await until(() => a.got.some((m) => m.t === "hi"), "the NUL-terminated item arrives");
       expect(a.got.find((m) => m.t === "hi")).toEqual({ t: "hi", text: "one\ntwo" });
       await a.close();
-      expect(await one.proc.exited).toBe(0); // --oneshot: the room closed, so does the server
+      // --oneshot: the room closed, so does the server (bounded, so `finally` always runs).
+      const exit = await Promise.race([one.proc.exited, new Promise((r) => setTimeout(() => r("still running"), 15_000))]);
+      expect(exit).toBe(0);
       const logLines = one.proc.output().split("\n").filter((l) => l.startsWith("{"));
       expect(logLines.length).toBeGreaterThan(0);
       for (const l of logLines) expect(JSON.parse(l)).toMatchObject({ level: expect.any(String), message: expect.any(String) });
