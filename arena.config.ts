@@ -1,12 +1,11 @@
 import { basicAuth, defineRoom, logger, matchMaker, type ServerOptions } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { monitor } from "@colyseus/monitor";
+import { type MonitorOptions, monitor } from "@colyseus/monitor";
 import { playground } from "@colyseus/playground";
 import config from "@colyseus/tools";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import express from "express";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { ProcessRoom } from "./src/bridge/ProcessRoom";
 import { JSON_JOINMSG, JSON_LEAVEMSG } from "./src/bridge/settings";
 import { FileWorldStore, IdentitySigner, type MMOSettingsInput, RedisWorldStore, identitySecret, resolveSettings } from "./src/framework";
@@ -18,6 +17,8 @@ import { roomBudget } from "./src/ops/roomBudget";
 import { type ServerEnv, readServerEnv } from "./src/ops/env";
 import { registry } from "./src/ops/metrics";
 import { monitorCredentials } from "./src/ops/monitorAuth";
+import { projectRoot } from "./src/ops/paths";
+import { serveClient } from "./src/ops/staticClient";
 
 /** Every environment variable the server reads, parsed once (src/ops/env.ts). */
 export const env: ServerEnv = readServerEnv();
@@ -50,6 +51,24 @@ export const gameSettings: ArenaRoomOptions["game"] = { gems: env.gameGems ?? 30
 
 export const monitorAuth = monitorCredentials(env.monitorUser, env.monitorPassword);
 
+/**
+ * The monitor's room list: each world by name with its users, users in limbo and maxUsers
+ * (MMORoom's listing metadata; maxClients is not the MMO room's limit), and in a cluster
+ * the process that hosts it.
+ */
+export const MONITOR_COLUMNS: MonitorOptions["columns"] = [
+  "roomId",
+  "name",
+  { metadata: "world" },
+  "clients",
+  { metadata: "users" },
+  { metadata: "limbo" },
+  { metadata: "maxUsers" },
+  "locked",
+  "elapsedTime",
+  ...(env.redisUrl ? (["publicAddress"] as const) : []),
+];
+
 // Caps on live rooms per process (all types, and per type): see src/ops/roomBudget.ts.
 roomBudget.configure(env.http);
 
@@ -64,8 +83,8 @@ export const persistence = {
   snapshotSeconds: env.snapshotSeconds,
 };
 
-/** The built browser client (`npm start` builds it when its sources are newer). */
-export const clientDist = fileURLToPath(new URL("./client/dist", import.meta.url));
+/** The built browser client (`npm run build`; `npm start` builds it when its sources are newer). */
+export const clientDist = join(projectRoot(), "client/dist");
 
 export default config({
   options: serverOptions(),
@@ -98,10 +117,10 @@ export default config({
       }
       res.type(registry.contentType).send(await registry.metrics());
     });
-    app.use("/monitor", monitor({ use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
+    app.use("/monitor", monitor({ columns: MONITOR_COLUMNS, use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
     // Lists every room and starts CPU profiles for anyone: only when asked for.
     if (env.playground) app.use("/playground", playground());
-    app.use(express.static(clientDist));
+    serveClient(app, clientDist);
   },
   beforeListen: () => {
     registry.setDefaultLabels({ process: `${matchMaker.processId}@${env.publicAddress ?? `localhost:${env.port}`}` });

@@ -1,15 +1,7 @@
-import { listen } from "@colyseus/tools";
-import app, { env } from "../arena.config";
-import { installSignalPolicy } from "./ops/drain";
-import { sampleProcessStats } from "./ops/processStats";
+// The game server's entry point (`npm start`, `npm run start:prod`, `npm run dev`).
+// The Node check runs before anything else is loaded: static imports would evaluate first,
+// so the server itself (src/server.ts) is imported after it.
+import { requireSupportedNode } from "./ops/nodeVersion";
 
-// Colyseus 0.18 needs Node >= 22; npm scripts run the node@22 devDependency.
-console.log(`Node ${process.version}`);
-// Before listen(): SIGTERM/SIGINT drain once, repeats are ignored, a second Ctrl-C stops now
-// (src/ops/drain.ts explains how it sits next to Colyseus's own handlers).
-installSignalPolicy();
-await listen(app, env.port);
-
-// STATS_INTERVAL_MS=1000 prints a "STATS {json}" line per interval (CPU, memory, event-loop
-// lag): the load test reads them.
-if (env.statsIntervalMs > 0) sampleProcessStats(env.statsIntervalMs, (s) => console.log(`STATS ${JSON.stringify(s)}`));
+requireSupportedNode();
+await import("./server");

@@ -12,6 +12,10 @@ export function tsx(script: string, ...args: string[]): [string, string[]] {
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  /** Its own process group (`process.kill(-pid, signal)` reaches it and everything it started). */
+  detached?: boolean;
   /** Resolve once a stdout or stderr line contains this (else at once). */
   ready?: string;
   /** How long to wait for `ready` (ms, default 30 s). */
@@ -32,9 +36,9 @@ export interface ManagedProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `cmd args` in the repository root; resolves when it prints `ready`; rejects if it exits first. */
+/** Starts `cmd args` (in the repository root unless `cwd`); resolves when it prints `ready`; rejects if it exits first. */
 export async function startProcess(cmd: string, args: string[], opts: StartOptions = {}): Promise<ManagedProcess> {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"], detached: opts.detached });
   let out = "";
   const listeners: Array<(line: string) => void> = [];
   const keep = (line: string) => {

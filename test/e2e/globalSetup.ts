@@ -10,5 +10,5 @@ export const CHROMIUM = "/usr/bin/chromium";
  */
 export default function setup(): void {
   ensureDebianPackage(CHROMIUM, "chromium");
-  execFileSync(process.execPath, ["scripts/build-client.mjs"], { cwd: ROOT, stdio: "inherit" });
+  execFileSync(process.execPath, ["scripts/build.mjs", "--if-stale", "client"], { cwd: ROOT, stdio: "inherit" });
 }
