@@ -26,10 +26,12 @@ const arrows = (patterns, paths = []) => ["error", { paths: [INTERNAL_SYMBOLS, .
 const SERVER_ONLY = ["@colyseus/core", "@colyseus/tools", "@colyseus/monitor", "@colyseus/playground", "ioredis", "express", "prom-client"];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "client/dist/", "test-artifacts/", "test/fixtures/lint/"] },
+  { ignores: ["node_modules/", "dist/", "client/dist/", "packages/*/dist/", "test-artifacts/", "test/fixtures/lint/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ["scripts/**/*.mjs", "test/fixtures/**/*.mjs"], languageOptions: { globals: globals.node } },
+  // CommonJS config files (pm2's ecosystem file must be CommonJS).
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: globals.node }, rules: { "@typescript-eslint/no-require-imports": "off" } },
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

@@ -1,4 +1,3 @@
-/* global module, require, __dirname */
 // pm2: `npm run build`, then `pm2 start deploy/ecosystem.config.cjs` (then `pm2 save`), one
 // entry per process so each gets its own port and public address. The app is the checkout
 // this file lives in (its deploy/ folder's parent), installed with `npm install --omit=dev`
