@@ -50,9 +50,13 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
     if (this.sessions.leaveLimbo(session)) {
       session.client.view?.add(session.player);
       this.entities.aoi.update(this.applyDiff, session.player);
+      this.usersChanged();
     }
     this.onPlayerMove(session);
   }
+
+  /** A user joined, left, or left limbo (MMORoom refreshes the room listing's counts). */
+  protected usersChanged(): void {}
 
   /** Adds an item (an MMOItem) at `pos`: `publicVars` reach the clients that see it, `hiddenVars` never leave the server. */
   addItem(kind: string, pos: Position, publicVars: PublicVars = {}, hiddenVars: Record<string, unknown> = {}): Item {

@@ -1,4 +1,4 @@
-import { type AuthContext, type Client, CloseCode, ServerError, matchMaker } from "@colyseus/core";
+import { type AuthContext, type Client, CloseCode, type Delayed, ServerError, matchMaker } from "@colyseus/core";
 import { Encoder, StateView } from "@colyseus/schema";
 import { aoiSeconds, bytesSent, liveRooms, messagesRejected, patchSeconds } from "../ops/metrics";
 import { roomBudget } from "../ops/roomBudget";
@@ -23,6 +23,22 @@ import { type LockState, WorldLock } from "./WorldLock";
 
 // Big rooms send big full states on join; the default 8 KiB buffer grows by reallocation.
 Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
+
+/**
+ * The room's listing metadata (matchmaking's cache, `/monitor` columns): its world and its
+ * counts. `maxClients` is not the limit (see onCreate), `maxUsers` is.
+ */
+export interface WorldListing {
+  world: string;
+  /** Users in the room, limbo and reconnecting ones included (the state's `userCount`). */
+  users: number;
+  /** Users without a position yet. */
+  limbo: number;
+  maxUsers: number;
+}
+
+/** Count changes reach the listing (the matchmaking driver, Redis in a cluster) at most this often. */
+export const LISTING_REFRESH_MS = 500;
 
 /** Options the room is created with: `settings` from arena.config.ts, `world` from the client. */
 export interface MMORoomOptions {
@@ -70,6 +86,8 @@ export class MMORoom extends MMOApi {
   private signer?: PersistenceOptions["identity"];
   private countedBytes = 0;
   private sentBytes = () => 0;
+  private listingTimer?: Delayed;
+  private listed = "";
 
   /**
    * Runs in matchmaking before a room is picked: validates the join options, gives `world` its
@@ -103,7 +121,7 @@ export class MMORoom extends MMOApi {
     if (serializer instanceof FanOutSerializer) this.sentBytes = () => serializer.sentBytes;
     this.setSerializer(serializer);
     liveRooms.add(this);
-    void this.setMetadata({ world: this.world });
+    void this.setMetadata(this.listingMetadata());
     registerMessageHandlers(this, this.messageContext());
     this.setTimestep((dt) => this.movement.step(dt), s.patchRate);
 
@@ -149,6 +167,7 @@ export class MMORoom extends MMOApi {
     client.view = new StateView();
     const session = this.sessions.open(client, player, userMaxLimboSeconds, (s) => this.expireLimbo(s));
     this.state.userCount = this.sessions.size;
+    this.usersChanged();
     const auth = client.auth as GuestAuth | undefined;
     if (!auth?.playerId) return;
     session.identity = auth.playerId;
@@ -195,6 +214,7 @@ export class MMORoom extends MMOApi {
     this.sessions.close(session);
     client.view?.dispose();
     this.state.userCount = this.sessions.size;
+    this.usersChanged();
   }
 
   override onBeforePatch(): void {
@@ -279,6 +299,27 @@ export class MMORoom extends MMOApi {
     return this.sessions.limboCount();
   }
 
+  /** What the room listing shows of this world (`/monitor`: world, users, limbo, maxUsers). */
+  listingMetadata(): WorldListing {
+    return { world: this.world, users: this.sessions.size, limbo: this.sessions.limboCount(), maxUsers: this.settings.maxUsers };
+  }
+
+  /**
+   * Counts changed: the listing follows within LISTING_REFRESH_MS, one driver write for a
+   * burst of joins and none when nothing changed (never per patch).
+   */
+  protected override usersChanged(): void {
+    if (this.listingTimer) return;
+    this.listingTimer = this.clock.setTimeout(() => {
+      this.listingTimer = undefined;
+      const metadata = this.listingMetadata();
+      const text = JSON.stringify(metadata);
+      if (text === this.listed) return;
+      this.listed = text;
+      void this.setMetadata(metadata).catch(() => {});
+    }, LISTING_REFRESH_MS);
+  }
+
   private messageContext(): MessageContext {
     const { settings, entities, movement, sessions, serverUserVars } = this;
     return {
@@ -297,6 +338,7 @@ export class MMORoom extends MMOApi {
   /** Closes a user who never took a position (4100, after an `error` LIMBO_TIMEOUT). */
   private kickFromLimbo(session: MMOSession, why: string): void {
     session.kicked = true;
+    this.usersChanged();
     if (session.reconnection) return session.reconnection.reject(new Error("limbo timeout"));
     this.sendError(session.client, MMOErrorCode.LIMBO_TIMEOUT, why);
     session.client.leave(CloseCodes.LIMBO_TIMEOUT, "LIMBO_TIMEOUT");
