@@ -18,10 +18,14 @@ export function readParams(search: string = location.search): PageParams {
   return { world, name, start };
 }
 
-/** The game server: the page's own origin, or :2567 next to the Vite dev server. */
+/**
+ * The game server: VITE_GAME_SERVER when the build names one, otherwise the page's own
+ * origin: the game server itself (`npm start`), a front door in front of it, or Vite's dev
+ * server (`npm run dev`), which forwards matchmaking and room sockets to the game server
+ * (client/vite.config.ts).
+ */
 export function serverEndpoint(): string {
   const fromEnv = import.meta.env.VITE_GAME_SERVER as string | undefined;
   if (fromEnv) return fromEnv;
-  if (location.port === "5173") return `${location.protocol}//${location.hostname}:2567`;
   return `${location.protocol}//${location.host}`;
 }
