@@ -2,7 +2,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import { CLOSE_REASONS, JoinErrorCodes, REJOIN_CLOSE_CODES } from "@shared/codes";
 import type { ChatBroadcast, ClientMessages, MMOError } from "@shared/protocol";
 import type { MMOState } from "@shared/schema";
-import { joinWorld } from "@shared/sdk";
+import { joinWorld, onChat, onError, onIdentity, onShutdownNotice } from "@shared/sdk";
 import type { PageParams } from "./params";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -93,7 +93,7 @@ export class Net {
       room = await attempt();
     }
     const keep = where;
-    room.onMessage("identity", (m: { token: string }) => keep.store.setItem(keep.key, m.token));
+    onIdentity(room, (m) => keep.store.setItem(keep.key, m.token));
     return room;
   }
 
@@ -113,9 +113,9 @@ export class Net {
     room.reconnection.minUptime = 500;
     room.reconnection.maxRetries = 6;
     room.reconnection.maxDelay = 1500;
-    room.onMessage("server_shutdown", (m: { seconds: number }) => this.events.shutdownNotice(m.seconds));
-    room.onMessage("chat", (m: ChatBroadcast) => this.events.chat(m));
-    room.onMessage("error", (m: MMOError) => this.events.serverError(m));
+    onShutdownNotice(room, (m) => this.events.shutdownNotice(m.seconds));
+    onChat(room, (m) => this.events.chat(m));
+    onError(room, (m) => this.events.serverError(m));
     room.onDrop((code) => this.setStatus("reconnecting", CLOSE_REASONS[code] ?? `code ${code}`));
     room.onReconnect(() => {
       this.setStatus("connected");

@@ -1,22 +1,25 @@
 import { z } from "zod";
-import type { MMOErrorCode } from "./codes";
+import { CHAT_MAX_LENGTH, type ClientMessages, DEFAULT_WORLD, NAME_MAX_LENGTH, VAR_LIMITS } from "./wire";
 
 export { CloseCodes, JoinErrorCodes, MMOErrorCode } from "./codes";
-
-/** The world a client joins when it names none. */
-export const DEFAULT_WORLD = "default";
-
-/** Payload of the `error` message. `request` is the message type that was refused. */
-export interface MMOError {
-  code: MMOErrorCode;
-  message: string;
-  request?: string;
-}
-
-/** Bounds on user variables, so one client cannot grow the state without limit. */
-export const VAR_LIMITS = { maxKeys: 16, maxKeyLength: 32, maxValueLength: 256 } as const;
-export const CHAT_MAX_LENGTH = 200;
-export const NAME_MAX_LENGTH = 24;
+// The plain half (no zod): limits, client message payloads, and `serverMessages`, the table of
+// every message the server sends (their payloads: ChatBroadcast, MMOError...). A new server
+// message goes there (./wire.ts), so the SDK registers it.
+export {
+  CHAT_MAX_LENGTH,
+  type ChatBroadcast,
+  type ClientMessages,
+  DEFAULT_WORLD,
+  type IdentityMessage,
+  type MMOError,
+  NAME_MAX_LENGTH,
+  type ServerMessage,
+  type ServerMessageType,
+  type ServerMessages,
+  type ShutdownNotice,
+  VAR_LIMITS,
+  serverMessages,
+} from "./wire";
 
 const coordinate = z.number().finite();
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
@@ -59,15 +62,16 @@ export type InputMessage = z.output<typeof clientMessages.input>;
 export type ChatMessage = z.output<typeof clientMessages.chat>;
 export type VarsMessage = z.output<typeof clientMessages.vars>;
 
-/** What a client may send, by message type: `send<K>(type: K, message: ClientMessages[K])`. */
-export type ClientMessages = { [K in keyof typeof clientMessages]: z.input<(typeof clientMessages)[K]> };
-
-/** Server -> client `chat` payload. */
-export interface ChatBroadcast {
-  from: string;
-  name: string;
-  text: string;
-}
+/**
+ * What the schemas above accept must be what wire.ts's `ClientMessages` (the SDK's type for
+ * `room.send`) says: a schema changed without it fails the typecheck here, naming the type.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Accepted = { [K in keyof typeof clientMessages]: z.input<(typeof clientMessages)[K]> };
+type Keys = keyof Accepted | keyof ClientMessages;
+type Mismatched = { [K in Keys]: K extends keyof Accepted & keyof ClientMessages ? (Same<Accepted[K], ClientMessages[K]> extends true ? never : K) : K }[Keys];
+type MustBeTrue<T extends true> = T;
+type _ClientMessagesMatchWire = MustBeTrue<[Mismatched] extends [never] ? true : Mismatched>;
 
 /** Join options a client may pass. `world` selects the room. */
 export const joinOptionsSchema = z.object({

@@ -1,7 +1,8 @@
 import { Callbacks, type Client, type Room } from "@colyseus/sdk";
-import { DEFAULT_WORLD } from "../protocol";
-import type { Item, MMOState, Player } from "../schema";
+import { type Item, MMOState, type Player } from "../schema";
 import type { Vec3 } from "../vector";
+import { DEFAULT_WORLD } from "../wire";
+import { registerServerMessages } from "./messages";
 
 /** A point in the world. */
 export type EntryPoint = Vec3;
@@ -29,11 +30,25 @@ export interface JoinWorldOptions {
   name?: string;
   /** The guest identity token the server sent in an `identity` message on an earlier join. */
   token?: string;
+  /**
+   * What the state is decoded into. "reflection" (default): classes the SDK builds from the
+   * server's handshake, so any server version decodes. "classes": this SDK's own MMOState,
+   * Player, Item (`instanceof` holds); they must match the server's field for field, so use
+   * the SDK of the server's version.
+   */
+  decode?: "reflection" | "classes";
 }
 
-/** Joins (or creates) the room of a world. */
-export function joinWorld(client: Client, options: JoinWorldOptions = {}): Promise<Room<MMOState>> {
-  return client.joinOrCreate<MMOState>("mmo", { world: options.world ?? DEFAULT_WORLD, name: options.name, token: options.token });
+/**
+ * Joins (or creates) the room of a world, with a handler registered for every message the
+ * server sends (registerServerMessages; hooks: onChat, onError, onIdentity, onShutdownNotice).
+ */
+export async function joinWorld(client: Client, options: JoinWorldOptions = {}): Promise<Room<MMOState>> {
+  const joinOptions = { world: options.world ?? DEFAULT_WORLD, name: options.name, token: options.token };
+  const room =
+    options.decode === "classes" ? await client.joinOrCreate("mmo", joinOptions, MMOState) : await client.joinOrCreate<MMOState>("mmo", joinOptions);
+  registerServerMessages(room);
+  return room;
 }
 
 /**
