@@ -123,7 +123,6 @@ export class MMORoom extends MMOApi {
     liveRooms.add(this);
     void this.setMetadata(this.listingMetadata());
     registerMessageHandlers(this, this.messageContext());
-    this.setTimestep((dt) => this.movement.step(dt), s.patchRate);
 
     // One live room per world, cluster-wide; a closing one is waited for (its final save).
     this.worldLock = new WorldLock(this.presence, this.world, this.roomId);
@@ -218,6 +217,10 @@ export class MMORoom extends MMOApi {
   }
 
   override onBeforePatch(): void {
+    // Key movement is stepped right before each patch (not on a timer of its own, whose phase
+    // drifts against the patch timer's and put 0 or 2 steps in a patch): every patch carries
+    // exactly the motion up to when it is sent, which is what clients interpolate.
+    this.movement.step();
     // Each client's AoI is recomputed every proximityUpdateMillis; the clients are spread
     // over the patches in between, so every patch carries an even share of the work.
     const t0 = performance.now();
@@ -229,6 +232,8 @@ export class MMORoom extends MMOApi {
     const t0 = performance.now();
     const sent = super.broadcastPatch();
     if (sent) patchSeconds.observe((performance.now() - t0) / 1000);
+    // Once per patch, to key-moving players only (client prediction's reconciliation).
+    this.movement.acks((session, ack) => !session.reconnection && session.client.send("ack", ack));
     bytesSent.inc(this.sentBytes() - this.countedBytes);
     this.countedBytes = this.sentBytes();
     return sent;

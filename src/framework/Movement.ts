@@ -1,27 +1,54 @@
-import { type KeyState, anyKeyHeld, stepPosition } from "../shared/movement";
+import { type InputAck, type KeyState, anyKeyHeld, stepPosition } from "../shared/movement";
 import type { Vec3 } from "../shared/vector";
 import { type MMOSession, NO_KEYS } from "./Sessions";
 import type { MMOSettings } from "./settings";
 import type { World } from "./World";
 
+/** What the server has applied of a session's latest key state (what its `ack` reports). */
+interface Applied {
+  /** The input's `seq`; undefined for a client that sends none (it gets no acks). */
+  seq?: number;
+  /** How long these keys have been applied, ms. */
+  ms: number;
+  /** Up to when (`now()`) the keys have been applied. */
+  at: number;
+  /** What the last ack said: the same is never sent twice. */
+  acked?: { seq: number; x: number; y: number };
+}
+
 /**
- * Server-side movement: players who hold direction keys (`input`) move at `speed` every
- * simulation step, with the same `stepPosition` the browser predicts with; and the
- * `maxSpeed` check on client-sent positions. Costs one step per moving player per tick.
+ * Server-side movement: players who hold direction keys (`input`) move at `speed`, stepped
+ * right before every patch (MMORoom.onBeforePatch), with the same `stepPosition` the browser
+ * predicts with; and the `maxSpeed` check on client-sent positions. Costs one step per moving
+ * player per patch.
+ *
+ * Keys are applied for exactly as long as they were held between two inputs, not in whole
+ * steps: a new input first finishes the old keys up to its arrival. That is what lets the
+ * client replay its own inputs on top of an `ack` and land where the server does.
  */
 export class Movement {
   private readonly moving = new Set<MMOSession>();
+  private readonly applied = new WeakMap<MMOSession, Applied>();
+  /** Sessions whose input `seq` changed since their last ack. */
+  private readonly unacked = new Set<MMOSession>();
 
   constructor(
     private readonly world: World,
     private readonly settings: Pick<MMOSettings, "speed" | "mapLimits" | "maxSpeed" | "patchRate">,
     /** Called after each step that moved a player (the room's `onPlayerMove`). */
     private readonly onMove: (session: MMOSession) => void,
+    /** A monotonic clock in ms, read when an input arrives (the room clock only ticks per step). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** The keys a player holds now; the player moves from the next step while any is held. */
-  setKeys(session: MMOSession, keys: KeyState): void {
+  /** The keys a player holds from now on; `seq` (the input's) asks for acks. */
+  setKeys(session: MMOSession, keys: KeyState, seq?: number): void {
+    const now = this.now();
+    this.advance(session, now);
     session.keys = keys;
+    this.applied.set(session, { seq, ms: 0, at: now, acked: this.applied.get(session)?.acked });
+    if (seq !== undefined) this.unacked.add(session);
+    else this.unacked.delete(session);
     if (anyKeyHeld(keys)) this.moving.add(session);
     else this.moving.delete(session);
   }
@@ -29,19 +56,23 @@ export class Movement {
   /** Stops a player (a dropped or leaving client). */
   stop(session: MMOSession): void {
     this.moving.delete(session);
+    this.unacked.delete(session);
     session.keys = { ...NO_KEYS };
   }
 
-  /** One simulation step of `dtMs` for every player holding a key. */
-  step(dtMs: number): void {
-    const { speed, mapLimits } = this.settings;
-    for (const session of this.moving) {
-      const { player } = session;
-      const next = stepPosition(player, session.keys, speed, dtMs, mapLimits.lower, mapLimits.higher);
-      if (next.x === player.x && next.y === player.y) continue;
-      this.world.place(player, next);
-      this.onMove(session);
-    }
+  /** One step: every player holding a key moves for the time since its last move. */
+  step(now: number = this.now()): void {
+    for (const session of this.moving) this.advance(session, now);
+  }
+
+  /**
+   * The acks due with this patch, to `send`: for each player with a `seq` who moved or whose
+   * seq changed since its last ack. None for players who send positions or no seq.
+   */
+  acks(send: (session: MMOSession, ack: InputAck) => void): void {
+    for (const session of this.unacked) this.ack(session, send);
+    this.unacked.clear();
+    for (const session of this.moving) this.ack(session, send);
   }
 
   /**
@@ -56,5 +87,32 @@ export class Movement {
     const { player } = session;
     const distance = Math.hypot(pos.x - player.x, pos.y - player.y, pos.z - player.z);
     return distance > maxSpeed * elapsed + 1;
+  }
+
+  /** Applies a moving player's keys from where they were last applied up to `now`. */
+  private advance(session: MMOSession, now: number): void {
+    if (!this.moving.has(session)) return;
+    const applied = this.applied.get(session);
+    if (!applied || now <= applied.at) return;
+    const dtMs = now - applied.at;
+    applied.at = now;
+    applied.ms += dtMs;
+    const { speed, mapLimits } = this.settings;
+    const { player } = session;
+    const next = stepPosition(player, session.keys, speed, dtMs, mapLimits.lower, mapLimits.higher);
+    if (next.x === player.x && next.y === player.y) return;
+    this.world.place(player, next);
+    this.onMove(session);
+  }
+
+  private ack(session: MMOSession, send: (session: MMOSession, ack: InputAck) => void): void {
+    const applied = this.applied.get(session);
+    if (applied?.seq === undefined) return;
+    const { seq } = applied;
+    const { x, y } = session.player;
+    const last = applied.acked;
+    if (last && last.seq === seq && last.x === x && last.y === y) return;
+    applied.acked = { seq, x, y };
+    send(session, { seq, x, y, ms: Math.round(applied.ms) });
   }
 }

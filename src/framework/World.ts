@@ -32,8 +32,8 @@ export class World {
   }
 
   /** A new world state: empty collections, and the settings clients need (AoI, map, speed). */
-  static createState(s: Pick<MMOSettings, "aoi" | "mapLimits" | "speed">): MMOState {
-    const state = new MMOState().assign({ speed: s.speed });
+  static createState(s: Pick<MMOSettings, "aoi" | "mapLimits" | "speed" | "patchRate">): MMOState {
+    const state = new MMOState().assign({ speed: s.speed, patchRate: s.patchRate });
     state.aoi = Vec3State.of(s.aoi);
     state.lowerMapLimit = Vec3State.of(s.mapLimits.lower);
     state.higherMapLimit = Vec3State.of(s.mapLimits.higher);

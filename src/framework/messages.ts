@@ -46,9 +46,9 @@ export const messageHandlers: { [K in MessageType]: Handler<K> } = {
     }
     ctx.setUserPosition(client, pos);
   },
-  input(ctx, client, keys, session) {
+  input(ctx, client, { seq, ...keys }, session) {
     if (session.inLimbo) return ctx.sendError(client, MMOErrorCode.IN_LIMBO, "set a position first", "input");
-    ctx.movement.setKeys(session, keys);
+    ctx.movement.setKeys(session, keys, seq);
   },
   chat(ctx, client, { text }, session) {
     if (session.inLimbo) return ctx.sendError(client, MMOErrorCode.IN_LIMBO, "set a position first", "chat");

@@ -34,3 +34,19 @@ export function stepPosition(p: Vec3, keys: KeyState, speed: number, dtMs: numbe
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
+
+/**
+ * Server -> client `ack`, sent only to the player who moves with keys (`input` with a `seq`):
+ * the last input the server applied, for how long so far, and where that left the player.
+ * The client replays what it did since on top of it (client prediction with reconciliation).
+ * Sent with a patch while the player moves or after its `seq` changed, never per step.
+ */
+export interface InputAck {
+  /** The `seq` of the newest `input` the server applies. */
+  seq: number;
+  /** The authoritative position after applying it for `ms`. */
+  x: number;
+  y: number;
+  /** How long (ms, rounded) the server has applied the keys of `seq` so far. */
+  ms: number;
+}

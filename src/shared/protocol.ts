@@ -30,8 +30,11 @@ export const clientMessages = {
   position: z.object({ x: coordinate, y: coordinate, z: coordinate.optional() }).strict(),
   /** Asks the server to pick a free entry point; only while in limbo. */
   spawn: z.union([z.undefined(), z.null(), z.object({}).strict()]),
-  /** Key states; the server moves the player while a key is held. */
-  input: z.object({ up: z.boolean(), down: z.boolean(), left: z.boolean(), right: z.boolean() }).strict(),
+  /**
+   * Key states; the server moves the player while a key is held. With a `seq` (the client's
+   * counter) the server answers `ack`s, to this client only; without one (older clients) none.
+   */
+  input: z.object({ up: z.boolean(), down: z.boolean(), left: z.boolean(), right: z.boolean(), seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }).strict(),
   /** A public message to everyone whose AoI holds the sender. */
   chat: z
     .object({ text: z.string().max(CHAT_MAX_LENGTH * 4) })

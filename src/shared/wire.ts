@@ -6,6 +6,7 @@
  * .d.ts carries zod.
  */
 import type { MMOErrorCode } from "./codes";
+import type { InputAck } from "./movement";
 
 /** The world a client joins when it names none. */
 export const DEFAULT_WORLD = "default";
@@ -26,8 +27,8 @@ export interface ClientMessages {
   position: { x: number; y: number; z?: number };
   /** Asks the server to pick a free entry point; only while in limbo. */
   spawn: undefined | null | Record<string, never>;
-  /** Key states; the server moves the player while a key is held. */
-  input: { up: boolean; down: boolean; left: boolean; right: boolean };
+  /** Key states; the server moves the player while a key is held. `seq` (a counter) asks for `ack`s. */
+  input: { up: boolean; down: boolean; left: boolean; right: boolean; seq?: number };
   /** A public message to everyone whose AoI holds the sender (1..CHAT_MAX_LENGTH after trimming). */
   chat: { text: string };
   /** User variables to set (a string) or delete (null); at most VAR_LIMITS.maxKeys. */
@@ -80,6 +81,7 @@ export const serverMessages = {
   chat: message<ChatBroadcast>("a public message from a player whose AoI holds this client"),
   error: message<MMOError>("a refused request; right before a 4100 close, LIMBO_TIMEOUT"),
   server_shutdown: message<ShutdownNotice>("the server is draining: the world moves elsewhere in `seconds`"),
+  ack: message<InputAck>("to the player who moves with keys: the input (`seq`) the server applies, for how long (`ms`), and where it left the player"),
 } as const;
 
 /** Server message payloads by type: `ServerMessages["chat"]` is `ChatBroadcast`. */

@@ -18,4 +18,6 @@ export class MMOState extends Schema {
   @type(Vec3State) higherMapLimit = new Vec3State();
   /** Units per second a held key moves a player, so clients can predict their own movement. */
   @type("number") speed = 0;
+  /** How often (ms) the server sends patches, so clients can tell a late patch from a pause. */
+  @type("uint32") patchRate = 0;
 }
