@@ -1,6 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The browser client's alias (client/vite.config.ts), so unit tests can import its pure parts.
+  resolve: { alias: { "@shared": fileURLToPath(new URL("./src/shared", import.meta.url)) } },
   test: {
     // Every suite boots a real server; run files one at a time on this 2-core machine.
     fileParallelism: false,

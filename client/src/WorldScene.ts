@@ -2,9 +2,11 @@ import type { Room } from "@colyseus/sdk";
 import Phaser from "phaser";
 import type { KeyState } from "@shared/movement";
 import type { Entity, MMOState } from "@shared/schema";
-import { type ProximityUpdate, onProximityUpdate } from "@shared/sdk";
+import { type ProximityUpdate, onProximityUpdate, onServerMessage } from "@shared/sdk";
 import { Interpolator } from "./Interpolator";
 import { OwnPlayer } from "./OwnPlayer";
+import { PatchTimeline } from "./PatchTimeline";
+import type { MoveRules } from "./Prediction";
 import { colorFor, makeTextures } from "./textures";
 
 /** One drawn remote entity: a player, a gem or an NPC. */
@@ -21,11 +23,19 @@ const NO_KEYS: KeyState = { up: false, down: false, left: false, right: false };
 const BUBBLE_MS = 4000;
 /** Click-to-move stops this close to the target. */
 const ARRIVE_DISTANCE = 6;
+/**
+ * New keys count from the previous frame (so a release stops the player where the last frame
+ * showed it), but never from longer ago than this (a stalled frame).
+ */
+const MAX_KEY_LEAD_MS = 100;
+/** The patch interval assumed until the state says (older servers never do). */
+const DEFAULT_PATCH_RATE = 50;
 
 /**
  * The world: draws what the room's state holds (which is exactly this client's AoI),
- * predicts the own player, interpolates the others, and turns keys and clicks into
- * `input` key states (sent on change only).
+ * predicts the own player (OwnPlayer, reconciled with the server's `ack`s), interpolates the
+ * others (Interpolator, on the PatchTimeline's steady clock), and turns keys and clicks into
+ * `input` key states (sent on change only, each with a `seq`).
  */
 export class WorldScene extends Phaser.Scene {
   frames = 0;
@@ -45,9 +55,11 @@ export class WorldScene extends Phaser.Scene {
   private debug?: Phaser.GameObjects.Graphics;
   private mapDrawn = false;
   private unsubscribe?: () => void;
+  /** When each patch's positions were true, and how far back remote entities are drawn. */
+  private readonly timeline = new PatchTimeline();
 
-  /** @param sendKeys sends the held keys to the server (`input`); called on change only. */
-  constructor(private readonly sendKeys: (keys: KeyState) => void) {
+  /** @param sendKeys sends the held keys to the server (`input`, with its seq); called on change only. */
+  constructor(private readonly sendKeys: (input: KeyState & { seq: number }) => void) {
     super("world");
   }
 
@@ -73,7 +85,38 @@ export class WorldScene extends Phaser.Scene {
     if (this.room && this.room !== room) this.clearWorld();
     this.room = room;
     this.unsubscribe?.();
-    this.unsubscribe = onProximityUpdate(room, (u) => this.applyProximity(u));
+    // Before the proximity listener: entities it adds this patch start at this patch's stamp.
+    const patched = () => this.onPatch();
+    room.onStateChange(patched);
+    const offAck = onServerMessage(room, "ack", (ack) => this.own?.ack(ack, this.rules()));
+    const offProximity = onProximityUpdate(room, (u) => this.applyProximity(u));
+    this.unsubscribe = () => {
+      room.onStateChange.remove(patched);
+      offAck();
+      offProximity();
+    };
+  }
+
+  /** Stamps a patch's arrival (not the frame that will draw it) and records remote positions. */
+  private onPatch(): void {
+    const state = this.room?.state;
+    if (!state) return;
+    const stamp = this.timeline.patch(performance.now(), state.patchRate || DEFAULT_PATCH_RATE);
+    for (const view of this.views.values()) {
+      const entity = state[view.collection]?.get(view.id);
+      if (entity) view.interp.push(stamp, entity.x, entity.y, this.timeline.previous);
+    }
+  }
+
+  /** The stamp for something that appears now: the newest patch's. */
+  private stampNow(): number {
+    const t = this.timeline.latest;
+    return Number.isNaN(t) ? performance.now() : t;
+  }
+
+  private rules(): MoveRules {
+    const state = this.room!.state;
+    return { speed: state.speed, lower: state.lowerMapLimit, higher: state.higherMapLimit };
   }
 
   /** Forgets everything drawn for the previous room (a move to another server). */
@@ -96,7 +139,9 @@ export class WorldScene extends Phaser.Scene {
     for (const [key, view] of this.views) {
       if (!state[view.collection]?.has(view.id)) this.removeView(key);
     }
-    const now = this.time.now;
+    // The server stopped the player when the connection dropped: send the held keys again.
+    this.sentKeys = NO_KEYS;
+    const now = this.stampNow();
     state.players?.forEach((p, id) => {
       if (id !== this.room!.sessionId && !this.views.has(`players:${id}`)) this.addView("players", id, p, p, now);
     });
@@ -127,6 +172,18 @@ export class WorldScene extends Phaser.Scene {
     this.bubbles.set(playerId, { text: bubble, until: this.time.now + BUBBLE_MS });
   }
 
+  /** The own player predicted and drawn, for the test snapshot (the server's `me` until it exists). */
+  ownPosition(me: { x: number; y: number }): { predictedX: number; predictedY: number; drawnX: number; drawnY: number } {
+    const predicted = this.own && this.room ? this.own.predicted(this.rules()) : me;
+    const drawn = this.own ?? me;
+    return { predictedX: predicted.x, predictedY: predicted.y, drawnX: drawn.x, drawnY: drawn.y };
+  }
+
+  /** How far in the past remote entities are drawn now, ms. */
+  get interpolationDelayMs(): number {
+    return this.timeline.delayMs;
+  }
+
   /** Entities drawn now (ids), for the test snapshot. */
   drawn(): Array<{ id: string; kind: string; x: number; y: number }> {
     return [...this.views.values()].map((v) => ({ id: v.id, kind: v.kind, x: v.body.x, y: v.body.y }));
@@ -138,10 +195,9 @@ export class WorldScene extends Phaser.Scene {
     if (!state) return;
     if (!this.mapDrawn && state.higherMapLimit && state.speed > 0) this.drawMap(state);
 
+    const drawAt = this.timeline.renderTime(time);
     for (const view of this.views.values()) {
-      const entity = state[view.collection]?.get(view.id);
-      if (entity) view.interp.push(time, entity.x, entity.y);
-      const p = view.interp.sample(time);
+      const p = view.interp.sample(drawAt);
       view.body.setPosition(p.x, p.y);
       view.label?.setPosition(p.x, p.y + 22);
     }
@@ -160,15 +216,12 @@ export class WorldScene extends Phaser.Scene {
     this.drawDebug(state);
   }
 
-  private updateOwn(state: MMOState, _time: number, delta: number): void {
+  private updateOwn(state: MMOState, time: number, delta: number): void {
     const me = state.players?.get(this.room!.sessionId);
     if (!me) return;
     if (!this.own) this.createOwn(me);
-    const keys = this.currentKeys();
-    this.sendIfChanged(keys);
-    const moving = keys !== NO_KEYS && (keys.up || keys.down || keys.left || keys.right);
-    this.own!.step(keys, state.speed, delta, state.lowerMapLimit, state.higherMapLimit);
-    this.own!.reconcile(me, moving, delta);
+    this.sendIfChanged(this.currentKeys(), time - Math.min(delta, MAX_KEY_LEAD_MS));
+    this.own!.frame(time, delta, me, this.rules());
     this.ownBody!.setPosition(this.own!.x, this.own!.y);
     this.ownRing!.setPosition(this.own!.x, this.own!.y);
     this.ownLabel!.setPosition(this.own!.x, this.own!.y + 24).setText(`${me.name} ★${me.vars.get("score") ?? "0"}`);
@@ -208,15 +261,16 @@ export class WorldScene extends Phaser.Scene {
     return { up: dy < -ARRIVE_DISTANCE, down: dy > ARRIVE_DISTANCE, left: dx < -ARRIVE_DISTANCE, right: dx > ARRIVE_DISTANCE };
   }
 
-  private sendIfChanged(keys: KeyState): void {
+  /** Sends keys that changed, in effect (for the prediction) from local time `start`. */
+  private sendIfChanged(keys: KeyState, start: number): void {
     const s = this.sentKeys;
     if (s.up === keys.up && s.down === keys.down && s.left === keys.left && s.right === keys.right) return;
     this.sentKeys = { ...keys };
-    if (this.room) this.sendKeys(this.sentKeys);
+    if (this.room && this.own) this.sendKeys(this.own.input(this.sentKeys, start));
   }
 
   private applyProximity(u: ProximityUpdate): void {
-    const now = this.time.now;
+    const now = this.stampNow();
     for (const id of u.removedUsers) this.removeView(`players:${id}`);
     for (const id of u.removedItems) this.removeView(`items:${id}`);
     // Entities appear where they entered the AoI (SmartFoxServer's entry point).

@@ -94,7 +94,9 @@ const api = {
       statusDetail: net.detail,
       statusHistory: [...net.history],
       overlay: document.getElementById("overlay")!.hidden ? null : document.getElementById("overlay-text")!.textContent,
-      self: me ? { x: me.x, y: me.y, predictedX: scene.own?.x ?? me.x, predictedY: scene.own?.y ?? me.y, score: me.vars.get("score") ?? "0" } : null,
+      // predicted: the prediction; drawn: where the sprite is (the prediction plus a fading correction).
+      self: me ? { x: me.x, y: me.y, ...scene.ownPosition(me), score: me.vars.get("score") ?? "0" } : null,
+      interpolationDelayMs: scene.interpolationDelayMs,
       players,
       items,
       drawn: scene.drawn(),
