@@ -12,17 +12,18 @@ FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/sdk/package.json packages/sdk/
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-# 2. Production dependencies only. The image's own Node is 22, so the optional node@22
-#    package (what `npm start` uses on a machine with an older Node) is left out.
+# 2. Production dependencies only, exactly as the lock file has them. The image's own Node
+#    is 22, so the optional node@22 package (what npm scripts use on a machine with an older
+#    Node) is left out.
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/sdk/package.json packages/sdk/
-RUN npm install --omit=dev --omit=optional --no-audit --no-fund
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
 
 # 3. Runtime: the built tree and its production dependencies, run by an unprivileged user.
 FROM node:22-bookworm-slim

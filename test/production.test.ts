@@ -11,7 +11,7 @@ import { type Stage, parseDockerfile, stageEnv } from "./helpers/dockerfile";
 // The production path on a fresh copy of the repository, the way the Dockerfile and the deploy
 // recipes run it: `npm run build` here, then only what the Dockerfile's runtime stage copies
 // (the built tree: dist/server, client/dist, packages/sdk/dist, package.json) next to a
-// production-only install (`npm install --omit=dev`, as the Dockerfile's deps stage runs it),
+// production-only install (`npm ci --omit=dev`, as the Dockerfile's deps stage runs it),
 // and the server started by the Dockerfile's CMD, by `npm start` and by `npm run start:prod`.
 // There is no Docker daemon on this machine: the Dockerfile's steps are executed here by
 // reading them from the Dockerfile, and the file itself is linted with dockerfilelint.
@@ -102,7 +102,7 @@ beforeAll(async () => {
   // The Dockerfile's build stage: `npm run build` (its `npm install` is this checkout's own).
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT, stdio: "pipe" });
   app = mkdtempSync(join(tmpdir(), "mmo-prod-app-"));
-  // deps stage: copy from the build context, then its RUN lines (npm install --omit=dev ...).
+  // deps stage: copy from the build context, then its RUN lines (npm ci --omit=dev --omit=optional).
   for (const i of stage("deps").instructions) {
     if (i.name === "COPY") {
       const dest = i.args.at(-1)!;
@@ -189,7 +189,7 @@ describe("npm start and npm run start:prod on a production install", () => {
   beforeAll(async () => {
     // What an operator without Docker runs: the optional node@22 comes too (this machine's
     // system Node is 20), and npm scripts put it first on PATH.
-    await run("npm install --omit=dev --no-audit --no-fund");
+    await run("npm ci --omit=dev --no-audit --no-fund");
   }, 240_000);
 
   for (const script of ["start", "start:prod"]) {
