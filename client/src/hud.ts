@@ -36,6 +36,7 @@ export class Hud {
     private readonly onChatOpenChange: (open: boolean) => void,
   ) {
     $("overlay-retry").addEventListener("click", onRetry);
+    $("overlay-new-guest").addEventListener("click", () => this.newGuestListener?.());
     this.chatInput.addEventListener("keydown", (e) => {
       e.stopPropagation();
       if (e.key === "Enter") {
@@ -52,6 +53,13 @@ export class Hud {
         this.openChat();
       }
     });
+  }
+
+  private newGuestListener?: () => void;
+
+  /** What the overlay's "Play as a new guest" button does. */
+  onNewGuest(listener: () => void): void {
+    this.newGuestListener = listener;
   }
 
   isChatOpen(): boolean {
@@ -94,9 +102,11 @@ export class Hud {
       `items in view ${s.itemsInView}   score ${s.score}   ping ${s.pingMs < 0 ? "–" : `${s.pingMs} ms`}`;
   }
 
-  showOverlay(title: string, text: string): void {
+  /** `offerNewGuest`: the refusal was "this identity is already playing" (a button plays as a new guest). */
+  showOverlay(title: string, text: string, offerNewGuest = false): void {
     $("overlay-title").textContent = title;
     $("overlay-text").textContent = text;
+    $("overlay-new-guest").hidden = !offerNewGuest;
     this.overlay.hidden = false;
   }
 

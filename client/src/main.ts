@@ -1,4 +1,5 @@
 import Phaser from "phaser";
+import { JoinErrorCodes } from "@shared/codes";
 import { Hud } from "./hud";
 import { Net } from "./net";
 import { readParams, serverEndpoint } from "./params";
@@ -26,12 +27,17 @@ const hud = new Hud(
   (open) => scene.setTyping(open),
 );
 
+hud.onNewGuest(() => {
+  hud.hideOverlay();
+  void net.connect(false, true);
+});
+
 /** Where the own player was last: a rejoin after a drain resumes there. */
 let lastPosition: { x: number; y: number } | undefined;
 const net: Net = new Net(serverEndpoint(), params, {
   status(status, detail) {
     hud.setStatus(status, detail ?? "");
-    if (status === "disconnected") hud.showOverlay("Disconnected", detail || "The connection to the game server ended.");
+    if (status === "disconnected") hud.showOverlay("Disconnected", detail || "The connection to the game server ended.", net.refusal === JoinErrorCodes.IDENTITY_IN_USE);
     else hud.hideOverlay();
   },
   joined(room, rejoin) {

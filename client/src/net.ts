@@ -44,15 +44,23 @@ export class Net {
     private readonly events: NetEvents,
   ) {}
 
-  async connect(rejoin = false): Promise<void> {
+  /** The join error code of the last failed connect (e.g. 4409: the identity is playing elsewhere). */
+  refusal?: number;
+
+  /** Joins the page's world; `freshGuest` plays as a new guest identity in this tab. */
+  async connect(rejoin = false, freshGuest = false): Promise<void> {
     this.setStatus(rejoin ? "reconnecting" : "connecting", rejoin ? "moving to another server" : "");
+    this.refusal = undefined;
     try {
-      const room = await this.join();
+      const room = await this.join(freshGuest);
       this.rejoinAttempts = 0;
       this.attach(room, rejoin);
     } catch (e) {
       if (rejoin && this.rejoinAttempts < MAX_REJOINS) this.scheduleRejoin();
-      else this.setStatus("disconnected", joinFailure(e, this.endpoint));
+      else {
+        this.refusal = (e as { code?: number } | undefined)?.code;
+        this.setStatus("disconnected", joinFailure(e, this.endpoint));
+      }
     }
   }
 
@@ -66,31 +74,40 @@ export class Net {
 
   /**
    * Joins with this browser's guest identity for the name (one is issued on a first join).
-   * The identity lives in localStorage, shared by the browser's tabs; a tab that finds it
-   * already playing (another tab: 4409) plays as a guest of its own, kept in sessionStorage,
-   * so two tabs of one browser both play (as "Ada" and "Ada (2)").
+   * The identity lives in localStorage, shared by the browser's tabs, so a single tab that
+   * comes back resumes its player. A tab that finds it already playing (another tab: 4409)
+   * plays as a guest of its own, kept in sessionStorage, so two tabs of one browser both play
+   * (as "Ada" and "Ada (2)"); when that one is playing too (a duplicated tab copies
+   * sessionStorage), the tab starts a new guest. `freshGuest` (the refusal screen's "play as
+   * a new guest") skips straight to that.
    */
-  private async join(): Promise<Room<MMOState>> {
+  private async join(freshGuest = false): Promise<Room<MMOState>> {
     const name = this.params.name ?? "";
     const shared = { store: localStorage, key: `mmo.identity.${name}` };
     const ownTab = { store: sessionStorage, key: `mmo.identity.tab.${name}` };
-    let where = ownTab.store.getItem(ownTab.key) !== null ? ownTab : shared;
+    if (freshGuest) ownTab.store.removeItem(ownTab.key);
+    let where = freshGuest || ownTab.store.getItem(ownTab.key) !== null ? ownTab : shared;
     const client = new Client(this.endpoint);
     const attempt = () => joinWorld(client, { world: this.params.world, name: this.params.name, token: where.store.getItem(where.key) ?? undefined });
-    let room: Room<MMOState>;
-    try {
-      room = await attempt();
-    } catch (e) {
-      const code = (e as { code?: number }).code;
-      if (code === JoinErrorCodes.IDENTITY_INVALID) {
-        // A token this server does not accept (another server's secret): start a new identity.
-        where.store.removeItem(where.key);
-      } else if (code === JoinErrorCodes.IDENTITY_IN_USE && where === shared) {
-        where = ownTab;
-      } else {
-        throw e;
+    let room: Room<MMOState> | undefined;
+    // At most: the shared identity, this tab's own, a new guest (each refusal moves one step).
+    for (let tries = 0; !room; tries++) {
+      try {
+        room = await attempt();
+      } catch (e) {
+        const code = (e as { code?: number }).code;
+        if (tries >= 2) throw e;
+        if (code === JoinErrorCodes.IDENTITY_INVALID) {
+          // A token this server does not accept (another server's secret): start a new identity.
+          where.store.removeItem(where.key);
+        } else if (code === JoinErrorCodes.IDENTITY_IN_USE && where === shared) {
+          where = ownTab;
+        } else if (code === JoinErrorCodes.IDENTITY_IN_USE) {
+          ownTab.store.removeItem(ownTab.key);
+        } else {
+          throw e;
+        }
       }
-      room = await attempt();
     }
     const keep = where;
     onIdentity(room, (m) => keep.store.setItem(keep.key, m.token));
@@ -154,5 +171,8 @@ function joinFailure(e: unknown, endpoint: string): string {
   // No answer at all, or a proxy/static host answering instead of the game server.
   const unreachable = code === undefined || code === 0 || code === 404 || code === 502 || code === 503 || code === 504;
   if (unreachable && !/is full/.test(message)) return `cannot reach the game server at ${endpoint} (${message})`;
+  if (code === JoinErrorCodes.IDENTITY_IN_USE) {
+    return "This guest is already playing in this world, in another tab or window of this browser or on another device. Close that one and retry, or play here as a new guest.";
+  }
   return message;
 }

@@ -45,6 +45,9 @@ async function roomOfWorld(world: string): Promise<ArenaRoom> {
   return matchMaker.getLocalRoomById(listing.roomId) as unknown as ArenaRoom;
 }
 
+/** The part of the state this file reads through a plain SDK client (no schema classes). */
+type MMOStateLike = { players?: Map<string, { name: string }> };
+
 const drawnOf = (s: Awaited<ReturnType<typeof snapshot>>, id: string) => s.drawn.find((d) => d.id === id);
 
 async function closeAll(...pages: Page[]): Promise<void> {
@@ -208,7 +211,7 @@ async function until2(check: () => Promise<boolean>, what: string, ms = 10_000):
 }
 
 describe("two tabs of one browser", () => {
-  it("both play, though they share the guest identity in localStorage: the second tab plays as a guest of its own", async () => {
+  it("both play, though they share the guest identity in localStorage: the second tab plays as a guest of its own; a duplicated tab as a new guest", async () => {
     const a = await openPlayer(context, base, "world=e2e-tabs&name=Tess&x=2000&y=2000");
     const b = await openPlayer(context, base, "world=e2e-tabs&name=Tess&x=2050&y=2000");
     const sa = await waitFor(a, "the first tab sees the second", (s) => s.players.length === 1);
@@ -217,7 +220,32 @@ describe("two tabs of one browser", () => {
     expect(sb.status).toBe("connected");
     expect(sa.id).not.toBe(sb.id);
     expect([sa.players[0].name, sb.players[0].name].sort()).toEqual(["Tess", "Tess (2)"]);
-    await closeAll(a, b);
+
+    // An SDK observer in the same world counts them: two players, not one twice.
+    const observer = await new Client(base).joinOrCreate<MMOStateLike>("mmo", { world: "e2e-tabs", name: "Observer" });
+    observer.send("position", { x: 2025, y: 2050 });
+    let others: string[] = [];
+    for (const until = Date.now() + 10_000; others.length !== 2 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      others = [...(observer.state.players?.values() ?? [])].map((p) => p.name).filter((n) => n !== "Observer");
+    }
+    expect(others.sort()).toEqual(["Tess", "Tess (2)"]);
+    await observer.leave(true); // this file's worlds hold 3 users
+
+    // A duplicated tab copies sessionStorage, so it starts with the second tab's own identity,
+    // which is playing: it plays as a new guest instead of being refused.
+    const tabToken = await b.evaluate(() => sessionStorage.getItem("mmo.identity.tab.Tess"));
+    expect(tabToken).toBeTruthy();
+    const duplicate = await context.newPage();
+    await duplicate.addInitScript((token) => sessionStorage.setItem("mmo.identity.tab.Tess", token), tabToken!);
+    await duplicate.goto(`${base}/?world=e2e-tabs&name=Tess&x=2000&y=2050`);
+    const sc = await waitFor(duplicate, "the duplicated tab plays", (s) => s.status === "connected" && s.self !== null);
+    expect(sc.overlay).toBeNull();
+    expect(new Set([sa.id, sb.id, sc.id]).size).toBe(3);
+    const room = await roomOfWorld("e2e-tabs");
+    expect([...room.state.players.values()].map((p) => p.name).sort()).toEqual(["Tess", "Tess (2)", "Tess (3)"]);
+    expect(await duplicate.evaluate(() => sessionStorage.getItem("mmo.identity.tab.Tess"))).not.toBe(tabToken);
+    await closeAll(a, b, duplicate);
   });
 });
 
