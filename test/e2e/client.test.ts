@@ -1,35 +1,20 @@
-import { type Server } from "@colyseus/core";
-import { listen } from "@colyseus/tools";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, launchBrowser, openPlayer, screenshot, waitFor } from "./browser";
+import { openPlayer, screenshot, waitFor } from "./browser";
+import { type Game, startGame } from "./game";
 
 // The built client as the game server serves it: Phaser comes in a chunk of its own (cached
 // across releases of the game's code), and the HUD panel is opaque over the sprites.
-let server: Server;
+let game: Game;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  process.env.MONITOR_PASSWORD ??= "e2e";
-  process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-e2e-client-"));
-  process.env.MMO_MATCHMAKE_PER_MINUTE = "100000";
-  const port = await freePort();
-  const config = await import("../../arena.config");
-  server = await listen(config.default, port);
-  base = `http://localhost:${port}`;
-  browser = await launchBrowser();
-  context = browser.context;
+  game = await startGame();
+  ({ base, context } = game);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.gracefullyShutdown(false);
-}, 30_000);
+afterAll(() => game?.stop(), 30_000);
 
 describe("the built client", () => {
   it("loads Phaser as its own chunk, and draws an opaque HUD over the sprites", async () => {

@@ -1,14 +1,10 @@
-import type { Server } from "@colyseus/core";
 import { Client, type Room } from "@colyseus/sdk";
-import { listen } from "@colyseus/tools";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../../src/shared/schema";
 import { joinWorld } from "../../src/shared/sdk";
-import { type Snapshot, freePort, launchBrowser, openPlayer, snapshot as snap, waitFor } from "./browser";
+import { type Snapshot, openPlayer, snapshot as snap, waitFor } from "./browser";
+import { type Game, startGame } from "./game";
 import { frameSpeeds, recordFrames, spread } from "./motion";
 
 // A remote player walks in a straight line at the game's `speed`; the observing page must draw
@@ -21,27 +17,16 @@ const SPEED = 240;
  */
 const THROTTLE = 4;
 
-let server: Server;
+let game: Game;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  process.env.MONITOR_PASSWORD ??= "e2e";
-  process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-e2e-data-"));
-  process.env.MMO_MATCHMAKE_PER_MINUTE = "100000";
-  const port = await freePort();
-  const config = await import("../../arena.config");
-  server = await listen(config.default, port);
-  base = `http://localhost:${port}`;
-  browser = await launchBrowser();
-  context = browser.context;
+  game = await startGame();
+  ({ base, context } = game);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.gracefullyShutdown(false);
-}, 30_000);
+afterAll(() => game?.stop(), 30_000);
 
 /** A player driven from the test process: it holds a direction key on the server. */
 async function walker(world: string, x: number, y: number): Promise<Room<MMOState>> {

@@ -1,43 +1,27 @@
-import { type Server, matchMaker } from "@colyseus/core";
+import { matchMaker } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
-import { listen } from "@colyseus/tools";
 import express from "express";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:http";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArenaRoom } from "../../src/game/ArenaRoom";
-import { freePort, hold, launchBrowser, openPlayer, screenshot, snapshot, waitFor } from "./browser";
+import { hold, openPlayer, screenshot, snapshot, waitFor } from "./browser";
+import { type Game, startGame } from "./game";
 
 // The real server (arena.config.ts) on a free port, serving the built client, played by
 // several headless Chromium pages. Each scenario uses its own world.
-let server: Server;
+let game: Game;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let context: BrowserContext;
 let clientDist: string;
 
 beforeAll(async () => {
-  process.env.MONITOR_PASSWORD ??= "e2e";
-  process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-e2e-data-"));
-  process.env.MMO_MAX_USERS = "3";
-  // Every page joins from 127.0.0.1, many times over (drains, crashes, reloads).
-  process.env.MMO_MATCHMAKE_PER_MINUTE = "100000";
-  const port = await freePort();
-  const config = await import("../../arena.config");
-  clientDist = config.clientDist;
-  server = await listen(config.default, port);
-  base = `http://localhost:${port}`;
-  browser = await launchBrowser();
-  context = browser.context;
+  game = await startGame({ MMO_MAX_USERS: "3" });
+  ({ base, context, clientDist } = game);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.gracefullyShutdown(false);
-}, 30_000);
+afterAll(() => game?.stop(), 30_000);
 
 async function roomOfWorld(world: string): Promise<ArenaRoom> {
   const listing = (await matchMaker.query({ name: "mmo" })).find((r) => r.metadata?.world === world);

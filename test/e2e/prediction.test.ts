@@ -1,12 +1,9 @@
-import { type Server, matchMaker } from "@colyseus/core";
-import { listen } from "@colyseus/tools";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { matchMaker } from "@colyseus/core";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMORoom } from "../../src/framework/MMORoom";
-import { type Snapshot, freePort, launchBrowser, openPlayer, snapshot, waitFor } from "./browser";
+import { type Snapshot, openPlayer, snapshot, waitFor } from "./browser";
+import { type Game, startGame } from "./game";
 import { delayProxy } from "./delayProxy";
 import { type FrameSample, recordFrames } from "./motion";
 
@@ -23,27 +20,16 @@ const MAX_BACKWARD = 10;
 /** The drawn player ends this close to the server's position. */
 const AGREE = 2;
 
-let server: Server;
+let game: Game;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  process.env.MONITOR_PASSWORD ??= "e2e";
-  process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-e2e-data-"));
-  process.env.MMO_MATCHMAKE_PER_MINUTE = "100000";
-  const port = await freePort();
-  const config = await import("../../arena.config");
-  server = await listen(config.default, port);
-  base = `http://localhost:${port}`;
-  browser = await launchBrowser();
-  context = browser.context;
+  game = await startGame();
+  ({ base, context } = game);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.gracefullyShutdown(false);
-}, 30_000);
+afterAll(() => game?.stop(), 30_000);
 
 async function serverX(world: string, sessionId: string): Promise<number> {
   const listing = (await matchMaker.query({ name: "mmo" })).find((r) => r.metadata?.world === world);
