@@ -1,3 +1,4 @@
+import { RANGE_DEFAULT, RANGE_FAR } from "./ranges";
 import type { SpatialGrid } from "./SpatialGrid";
 import type { Vec3 } from "../shared/vector";
 
@@ -23,6 +24,12 @@ export interface ProximityDiff<T> {
  * observer once, and keeps or adds by testing plain numbers. An entity removed from the grid
  * is dropped at the next update without being reported as left: whoever removed it already
  * knows (the room removes it from the state, which removes it from every view).
+ *
+ * Per-entity visibility ranges (`ranges.ts`, set through InterestManager): an entity with a
+ * range is tested against its own box instead of the AoI, with the same hysteresis. A NEAR
+ * entity is tested among the cell candidates (its box fits inside the scanned cells); a FAR
+ * one is skipped there and tested from the grid's `farHandles`, so each update also costs
+ * one test per far entity. Entities without a range cost one byte read more than before.
  */
 export class Interest<T> {
   private handles: number[] = [];
@@ -70,22 +77,40 @@ export class Interest<T> {
     const cx = center.x, cy = center.y, cz = center.z;
     const ax = aoi.x, ay = aoi.y, az = aoi.z;
     const lx = leaveBox.x, ly = leaveBox.y, lz = leaveBox.z;
+    const { rangeKind, rangeBox } = grid;
     for (let c = 0; c < cells.length; c++) {
       const cell = cells[c];
       for (let i = 0; i < cell.length; i++) {
         const h = cell[i];
         if (h === selfHandle) continue;
+        const kind = rangeKind[h];
+        if (kind === RANGE_FAR) continue; // tested below, with the far handles
         const dx = Math.abs(xs[h] - cx);
         const dy = Math.abs(ys[h] - cy);
         const dz = Math.abs(zs[h] - cz);
-        const inside = dx <= ax && dy <= ay && dz <= az;
         const wasVisible = visMark[h] === epoch;
-        if (inside || (wasVisible && dx <= lx && dy <= ly && dz <= lz)) {
+        let keep: boolean;
+        if (kind === RANGE_DEFAULT) keep = (dx <= ax && dy <= ay && dz <= az) || (wasVisible && dx <= lx && dy <= ly && dz <= lz);
+        else keep = insideOwnBox(rangeBox, h, dx, dy, dz, wasVisible);
+        if (keep) {
           keepMark[h] = epoch;
           next[n] = h;
           nextGens[n++] = gen[h];
           if (!wasVisible) entered.push(entities[h]!);
         }
+      }
+    }
+    // Far-visible entities, wherever they are: one test each.
+    const far = grid.farHandles;
+    for (let i = 0; i < far.length; i++) {
+      const h = far[i];
+      if (h === selfHandle) continue;
+      const wasVisible = visMark[h] === epoch;
+      if (insideOwnBox(rangeBox, h, Math.abs(xs[h] - cx), Math.abs(ys[h] - cy), Math.abs(zs[h] - cz), wasVisible)) {
+        keepMark[h] = epoch;
+        next[n] = h;
+        nextGens[n++] = gen[h];
+        if (!wasVisible) entered.push(entities[h]!);
       }
     }
     next.length = n;
@@ -103,4 +128,11 @@ export class Interest<T> {
     this.gens = nextGens;
     return { entered, left };
   }
+}
+
+/** The hysteresis test against a handle's own range (`SpatialGrid.rangeBox`: enter box, then leave box). */
+function insideOwnBox(box: Float64Array, h: number, dx: number, dy: number, dz: number, wasVisible: boolean): boolean {
+  const o = h * 6;
+  if (dx <= box[o] && dy <= box[o + 1] && dz <= box[o + 2]) return true;
+  return wasVisible && dx <= box[o + 3] && dy <= box[o + 4] && dz <= box[o + 5];
 }

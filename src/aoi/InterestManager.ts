@@ -1,4 +1,5 @@
 import { Interest, type ProximityDiff } from "./Interest";
+import { RANGE_DEFAULT, checkVisibilityRange, rangeKind } from "./ranges";
 import { SpatialGrid, cellSizeForAoi } from "./SpatialGrid";
 import { growVec, type Vec3 } from "../shared/vector";
 
@@ -19,6 +20,11 @@ type DiffHandler<P, I> = (observer: P, players: ProximityDiff<P>, items: Proximi
  *
  * `update()` is the proximity update: it recomputes every observer's sets and hands each
  * diff to a callback (the room turns them into StateView add/remove). No networking import.
+ *
+ * An entity may have its own visibility range (`setPlayerRange`, `setItemRange`): observers
+ * see it inside their box of that range instead of the AoI (see `ranges.ts` for the rule and
+ * what it costs). Ranges are kept by entity, so one set before a player is placed applies
+ * when it is; a removed entity's range is forgotten.
  */
 export class InterestManager<P, I> {
   readonly players: SpatialGrid<P>;
@@ -26,10 +32,14 @@ export class InterestManager<P, I> {
   private readonly observers = new Map<P, ObserverInterest<P, I>>();
   private readonly leaveBox: Vec3;
   private nextSlot = 0;
+  private readonly playerRanges = new Map<P, Vec3>();
+  private readonly itemRanges = new Map<I, Vec3>();
 
+  /** @param maxRangeFactor a visibility range may be at most this many times the AoI on each axis. */
   constructor(
     readonly aoi: Vec3,
     readonly leaveMargin: number,
+    readonly maxRangeFactor = 8,
   ) {
     const cell = cellSizeForAoi(aoi, leaveMargin);
     this.players = new SpatialGrid<P>(cell);
@@ -42,11 +52,58 @@ export class InterestManager<P, I> {
     this.players.insert(player, p);
     if (!this.observers.has(player)) {
       this.observers.set(player, { players: new Interest<P>(), items: new Interest<I>(), due: Number.NaN, slot: this.nextSlot++ });
+      const range = this.playerRanges.get(player);
+      if (range) this.applyRange(this.players, player, range);
     }
   }
 
   placeItem(item: I, p: Vec3): void {
+    // Without any item range this is the plain insert (no extra lookup per move).
+    const fresh = this.itemRanges.size !== 0 && !this.items.has(item);
     this.items.insert(item, p);
+    if (fresh) {
+      const range = this.itemRanges.get(item);
+      if (range) this.applyRange(this.items, item, range);
+    }
+  }
+
+  /**
+   * Gives a player its own visibility range (null: back to the AoI). Observers see the
+   * change at their next update. @throws RangeError for a bad range (`checkVisibilityRange`).
+   */
+  setPlayerRange(player: P, range: Vec3 | null): void {
+    this.setRange(this.players, this.playerRanges, player, range);
+  }
+
+  /** Like `setPlayerRange`, for an item. */
+  setItemRange(item: I, range: Vec3 | null): void {
+    this.setRange(this.items, this.itemRanges, item, range);
+  }
+
+  /** A player's own visibility range, or undefined (it is seen within the AoI). */
+  playerRange(player: P): Vec3 | undefined {
+    const r = this.playerRanges.get(player);
+    return r && { ...r };
+  }
+
+  itemRange(item: I): Vec3 | undefined {
+    const r = this.itemRanges.get(item);
+    return r && { ...r };
+  }
+
+  private setRange<T>(grid: SpatialGrid<T>, ranges: Map<T, Vec3>, entity: T, range: Vec3 | null): void {
+    if (range === null) {
+      ranges.delete(entity);
+      grid.setRange(entity, RANGE_DEFAULT);
+      return;
+    }
+    const r = checkVisibilityRange(range, this.aoi, this.maxRangeFactor);
+    ranges.set(entity, r);
+    this.applyRange(grid, entity, r);
+  }
+
+  private applyRange<T>(grid: SpatialGrid<T>, entity: T, range: Vec3): void {
+    grid.setRange(entity, rangeKind(range, this.aoi), range, growVec(range, this.leaveMargin));
   }
 
   /**
@@ -56,11 +113,13 @@ export class InterestManager<P, I> {
   removePlayer(player: P): void {
     this.observers.delete(player);
     this.players.remove(player);
+    this.playerRanges.delete(player);
   }
 
   /** Removes an item; like `removePlayer`, observers drop it silently. */
   removeItem(item: I): void {
     this.items.remove(item);
+    this.itemRanges.delete(item);
   }
 
   interestOf(player: P): ObserverInterest<P, I> | undefined {

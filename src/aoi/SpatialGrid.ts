@@ -1,3 +1,4 @@
+import { RANGE_DEFAULT, RANGE_FAR, type RangeKind } from "./ranges";
 import type { Vec3 } from "../shared/vector";
 
 
@@ -26,6 +27,12 @@ export class SpatialGrid<T> {
   keepMark = new Int32Array(64);
   /** Bumped when a handle is freed, so holders of the old handle can tell. */
   gen = new Int32Array(64);
+  /** Each handle's visibility-range class (`ranges.ts`): RANGE_DEFAULT unless `setRange` said otherwise. */
+  rangeKind = new Uint8Array(64);
+  /** Per handle, 6 numbers: the enter half-extents, then the leave half-extents (NEAR and FAR handles only). */
+  rangeBox = new Float64Array(64 * 6);
+  /** Handles of RANGE_FAR entities: observers test these one by one, not through the cells. */
+  readonly farHandles: number[] = [];
   private epoch = 0;
   /**
    * Cell keys are small integers (V8 hashes those fast): the 30 bits are shared among the
@@ -76,6 +83,7 @@ export class SpatialGrid<T> {
     this.zs[h] = p.z;
     this.visMark[h] = 0;
     this.keepMark[h] = 0;
+    this.rangeKind[h] = RANGE_DEFAULT;
     this.addToCell(h, this.cellKey(p.x, p.y, p.z));
   }
 
@@ -98,10 +106,28 @@ export class SpatialGrid<T> {
     const h = this.handles.get(entity);
     if (h === undefined) return false;
     this.removeFromCell(h);
+    if (this.rangeKind[h] === RANGE_FAR) this.dropFar(h);
+    this.rangeKind[h] = RANGE_DEFAULT;
     this.handles.delete(entity);
     this.entities[h] = undefined;
     this.gen[h]++;
     this.freeHandles.push(h);
+    return true;
+  }
+
+  /**
+   * Sets how observers test an entity already in the grid (InterestManager decides the
+   * class): `enter` and `leave` are its own half-extents (ignored for RANGE_DEFAULT).
+   * Returns false if the entity is not in the grid. O(1), or O(far entities) into or out of FAR.
+   */
+  setRange(entity: T, kind: RangeKind, enter?: Vec3, leave?: Vec3): boolean {
+    const h = this.handles.get(entity);
+    if (h === undefined) return false;
+    const was = this.rangeKind[h];
+    if (was === RANGE_FAR && kind !== RANGE_FAR) this.dropFar(h);
+    if (kind === RANGE_FAR && was !== RANGE_FAR) this.farHandles.push(h);
+    this.rangeKind[h] = kind;
+    if (kind !== RANGE_DEFAULT && enter && leave) this.rangeBox.set([enter.x, enter.y, enter.z, leave.x, leave.y, leave.z], h * 6);
     return true;
   }
 
@@ -167,6 +193,13 @@ export class SpatialGrid<T> {
     return ++this.epoch;
   }
 
+  private dropFar(h: number): void {
+    const far = this.farHandles;
+    const i = far.indexOf(h);
+    far[i] = far[far.length - 1];
+    far.pop();
+  }
+
   /** The cell index of `v` on one axis, offset to be >= 0 and clamped to `bits` bits. */
   private cellIndex(v: number, size: number, bits: number): number {
     if (bits === 0) return 0;
@@ -223,6 +256,12 @@ export class SpatialGrid<T> {
     this.visMark = grow(this.visMark);
     this.keepMark = grow(this.keepMark);
     this.gen = grow(this.gen);
+    const kinds = new Uint8Array(size);
+    kinds.set(this.rangeKind);
+    this.rangeKind = kinds;
+    const boxes = new Float64Array(size * 6);
+    boxes.set(this.rangeBox);
+    this.rangeBox = boxes;
   }
 }
 
