@@ -36,6 +36,7 @@ describe("resolveSettings", () => {
     expect(s).toEqual({
       aoi: { x: 100, y: 80, z: 0 },
       aoiLeaveMargin: 0,
+      maxVisibilityRange: 8,
       mapLimits: { lower: { x: -500, y: -500, z: -10 }, higher: { x: 500, y: 500, z: 10 } },
       userMaxLimboSeconds: 20,
       proximityUpdateMillis: 100,
@@ -58,6 +59,7 @@ describe("resolveSettings", () => {
     expect(() => resolveSettings({}, { MMO_MAX_USERS: "" })).toThrow(/MMO_MAX_USERS/);
     expect(() => resolveSettings({}, { MMO_PATCH_RATE: "0" })).toThrow(/patchRate/);
     expect(() => resolveSettings({ aoi: { x: -1, y: 1, z: 0 } }, {})).toThrow(/aoi/);
+    expect(() => resolveSettings({ maxVisibilityRange: 0.5 }, {})).toThrow(/maxVisibilityRange/);
     expect(() => resolveSettings({}, { MMO_MAP_LOWER: "10,10", MMO_MAP_HIGHER: "0,0" })).toThrow(/lower must be <=/);
     expect(() => resolveSettings({ unknown: 1 } as never, {})).toThrow(/unknown/i);
     expect(() => resolveSettings({}, { MMO_SERIALIZER: "fast" })).toThrow(/MMO_SERIALIZER must be one of fanout, stock/);

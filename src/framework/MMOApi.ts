@@ -1,9 +1,9 @@
 import { type Client, Room } from "@colyseus/core";
-import type { ProximityDiff } from "../aoi";
+import { type ProximityDiff, checkCustomAoi } from "../aoi";
 import { messagesRejected } from "../ops/metrics";
 import type { MMOErrorCode } from "../shared/codes";
 import { DEFAULT_WORLD, type MMOError } from "../shared/protocol";
-import { type Item, type MMOState, Player } from "../shared/schema";
+import { Item, type MMOState, Player } from "../shared/schema";
 import type { Position, Vec3 } from "../shared/vector";
 import type { MMOSession, Sessions } from "./Sessions";
 import type { MMOSettings } from "./settings";
@@ -97,21 +97,31 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
     return this.state.items.get(id);
   }
 
-  /** Positioned players inside the box around a player, client or point (default: the AoI); never the centre player. */
+  /**
+   * Positioned players inside the box around a player, client or point (default: the AoI); never the centre player.
+   * A custom `aoi` may be smaller than the room's, never larger on any axis (SmartFoxServer's rule; RangeError).
+   * The box is the querier's: entities' visibility ranges do not change it.
+   */
   getProximityList(center: ProximityCenter, aoi: Vec3 = this.settings.aoi): Player[] {
+    checkCustomAoi(aoi, this.settings.aoi);
     const self = this.playerOf(center);
     const pos = this.centerOf(center);
     return pos ? this.entities.aoi.playersNear(pos, aoi).filter((p) => p !== self) : [];
   }
 
-  /** Items inside the box around a player, client or point (default: the AoI). */
+  /** Items inside the box around a player, client or point (default: the AoI; a custom one at most the AoI). */
   getProximityItems(center: ProximityCenter, aoi: Vec3 = this.settings.aoi): Item[] {
+    checkCustomAoi(aoi, this.settings.aoi);
     const pos = this.centerOf(center);
     return pos ? this.entities.aoi.itemsNear(pos, aoi) : [];
   }
 
-  /** Sends to every connected, positioned user inside the box around `center` (the sender included). Returns how many got it. */
+  /**
+   * Sends to every connected, positioned user inside the box around `center` (the sender included). Returns how many got it.
+   * The box is the room's AoI or a custom one at most that size (RangeError otherwise); visibility ranges do not change it.
+   */
   sendToProximity(center: ProximityCenter, type: string, message: unknown, aoi: Vec3 = this.settings.aoi): number {
+    checkCustomAoi(aoi, this.settings.aoi);
     const pos = this.centerOf(center);
     if (!pos) return 0;
     let sent = 0;
@@ -122,6 +132,27 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
       sent++;
     }
     return sent;
+  }
+
+  /**
+   * Gives a user's player or an item its own visibility range (half-extents per axis; null:
+   * back to the room's AoI). Observer C sees entity E when E is inside C's box of E's range,
+   * entering inside it and leaving outside range + aoiLeaveMargin, with the usual proximity
+   * adds and removes at each observer's next update. Larger than the AoI: seen from farther
+   * (a landmark, a boss); smaller: only from closer (a sneaking player). A user in limbo
+   * keeps it for when it is placed. Ranges are not in world snapshots.
+   * @throws RangeError unless finite and positive (0 on an axis where the AoI is 0), at most
+   * `maxVisibilityRange` x the AoI on each axis; Error for an entity not in this room.
+   */
+  setVisibilityRange(entity: Client | Player | Item, range: Vec3 | null): void {
+    if (entity instanceof Item) this.entities.aoi.setItemRange(this.entities.requireItem(entity), range);
+    else this.entities.aoi.setPlayerRange(this.requirePlayer(entity), range);
+  }
+
+  /** An entity's own visibility range, or undefined when it is seen within the room's AoI. */
+  getVisibilityRange(entity: Client | Player | Item): Vec3 | undefined {
+    if (entity instanceof Item) return this.entities.aoi.itemRange(this.entities.requireItem(entity));
+    return this.entities.aoi.playerRange(this.requirePlayer(entity));
   }
 
   /** A random free position inside the map limits (see `World.findFreePosition`). */
@@ -151,6 +182,12 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
     const view = this.sessions.get(observer.id)?.client.view;
     if (view) applyProximityDiff(view, players, items);
   };
+
+  private requirePlayer(entity: Client | Player): Player {
+    const player = entity instanceof Player ? entity : this.sessions.require(entity).player;
+    if (this.state.players.get(player.id) !== player) throw new Error(`no player ${player.id} in this room`);
+    return player;
+  }
 
   private playerOf(center: ProximityCenter): Player | undefined {
     if (center instanceof Player) return center;

@@ -26,9 +26,9 @@ export class World {
 
   constructor(
     readonly state: MMOState,
-    private readonly settings: Pick<MMOSettings, "aoi" | "aoiLeaveMargin" | "mapLimits">,
+    private readonly settings: Pick<MMOSettings, "aoi" | "aoiLeaveMargin" | "mapLimits" | "maxVisibilityRange">,
   ) {
-    this.aoi = new InterestManager<Player, Item>(settings.aoi, settings.aoiLeaveMargin);
+    this.aoi = new InterestManager<Player, Item>(settings.aoi, settings.aoiLeaveMargin, settings.maxVisibilityRange);
   }
 
   /** A new world state: empty collections, and the settings clients need (AoI, map, speed). */

@@ -12,6 +12,8 @@ export const mmoSettingsSchema = z
     aoi: extents.default({ x: 560, y: 400, z: 0 }),
     /** Hysteresis: an entity leaves the AoI only once outside `aoi + margin` on some axis. */
     aoiLeaveMargin: finite.min(0).default(32),
+    /** A per-entity visibility range (`setVisibilityRange`) may be at most this many times the AoI on each axis. */
+    maxVisibilityRange: finite.min(1).default(8),
     /** The world's bounds; a position outside is refused. */
     mapLimits: z
       .object({ lower: vec3, higher: vec3 })

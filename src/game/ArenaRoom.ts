@@ -62,7 +62,8 @@ export class ArenaRoom extends MMORoom {
 
   protected override onPlayerMove(session: MMOSession): void {
     const r = this.game.pickupRadius;
-    for (const item of this.getProximityItems(session.player, { x: r, y: r, z: r })) {
+    // A custom AoI may not exceed the room's on any axis (z is 0 in a 2D world).
+    for (const item of this.getProximityItems(session.player, { x: r, y: r, z: Math.min(r, this.settings.aoi.z) })) {
       if (item.kind !== "gem") continue;
       this.removeItem(item);
       const score = Number(session.player.vars.get("score") ?? "0") + Number(item.vars.get("value") ?? "1");
