@@ -1,6 +1,8 @@
 // `npm run bench`: every scene under every strategy, side by side in one run, each case in
 // its own process. Prints the table, writes BENCHMARKS.md and bench/results.json.
 // `npm run bench -- --quick` runs a small scene only (a smoke test; writes nothing).
+// `npm run bench -- --ranges` runs the 5k scene plain and with 10 far-visible items (range 4x
+// the AoI), ours only, side by side, and prints their table (writes nothing).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -31,17 +33,24 @@ interface CaseResult {
   heapMB: { setup: number; afterRun: number };
 }
 
-const { quick } = cliOptions(process.argv.slice(2), { numbers: {}, flags: ["quick"] });
+const { quick, ranges } = cliOptions(process.argv.slice(2), { numbers: {}, flags: ["quick", "ranges"] });
+
+const RANGE_SCENES: SceneSpec[] = [
+  { name: "5k", players: 5000, items: 5000, movingItems: 0.1, visible: 30 },
+  { name: "5k-far10", players: 5000, items: 5000, movingItems: 0.1, visible: 30, farVisible: 10, farRange: 4 },
+];
 
 const SCENES: SceneSpec[] = quick
   ? [{ name: "quick-200", players: 200, items: 200, movingItems: 0.1, visible: 30 }]
-  : [
+  : ranges
+    ? RANGE_SCENES
+    : [
       { name: "1k", players: 1000, items: 1000, movingItems: 0.1, visible: 30 },
       { name: "5k", players: 5000, items: 5000, movingItems: 0.1, visible: 30 },
       { name: "10k", players: 10000, items: 10000, movingItems: 0.1, visible: 30 },
       { name: "dense-1k", players: 1000, items: 1000, movingItems: 0.1, visible: 150 },
     ];
-const ORDER: StrategyName[] = ["broadcast", "stock", "stock+grid", "ours"];
+const ORDER: StrategyName[] = ranges ? ["ours"] : ["broadcast", "stock", "stock+grid", "ours"];
 
 function patchesFor(spec: SceneSpec, strategy: StrategyName): number {
   if (quick) return 10;
@@ -80,6 +89,22 @@ function table(results: CaseResult[]): string {
   return rows.join("\n");
 }
 
+/** The --ranges table: the plain 5k scene and the one with far-visible items, ours. */
+function rangeTable(results: CaseResult[]): string {
+  const rows = [
+    "| scene (players + items) | far-visible items (range) | AoI ms mean / p95 | AoI+encode ms median / p95 | bytes/client mean / p95 | in view per client | heap MB |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of results) {
+    const spec = RANGE_SCENES.find((s) => s.name === r.scene)!;
+    const far = spec.farVisible ? `${spec.farVisible} (${spec.farRange ?? 4}x AoI)` : "none";
+    rows.push(
+      `| ${r.scene} (${r.players}+${r.items}) | ${far} | ${f(r.aoiMs.mean, 2)} / ${f(r.aoiMs.p95, 2)} | ${f(r.totalMs.median, 2)} / ${f(r.totalMs.p95, 2)} | ${f(r.bytesPerClient.mean, 0)} / ${f(r.bytesPerClient.p95, 0)} | ${f(r.visiblePerClient, 1)} | ${f(r.heapMB.afterRun, 0)} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
 function main(): void {
   const results: CaseResult[] = [];
   for (const spec of SCENES) {
@@ -91,9 +116,9 @@ function main(): void {
       );
     }
   }
-  const md = table(results);
+  const md = ranges ? rangeTable(results) : table(results);
   console.log(`\n${md}\n`);
-  if (quick) return;
+  if (quick || ranges) return;
   const machine = `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${f(os.totalmem() / 2 ** 30, 0)} GiB, ${os.platform()} ${os.release()}`;
   writeFileSync(`${root}/bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine, results }, null, 2)}\n`);
   // Keep the load test's section (written by `npm run loadtest`).

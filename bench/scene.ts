@@ -12,6 +12,9 @@ export interface SceneSpec {
   movingItems: number;
   /** Entities (players + items) inside one client's AoI on average; sizes the map. */
   visible: number;
+  /** Far-visible items (a visibility range of `farRange` x the AoI): the first items, which move. Default 0. */
+  farVisible?: number;
+  farRange?: number;
 }
 
 export const AOI: Vec3 = { x: 560, y: 400, z: 0 };

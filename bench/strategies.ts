@@ -1,6 +1,6 @@
 import { type Client, ClientState, SchemaSerializer } from "@colyseus/core";
 import { Encoder, type Schema, StateView } from "@colyseus/schema";
-import { InterestManager, growVec, insideBox } from "../src/aoi";
+import { InterestManager, type Vec3, growVec, insideBox } from "../src/aoi";
 import { FanOutSerializer, applyProximityDiff } from "../src/framework";
 import { type Item, MMOState, type Player } from "../src/shared/schema";
 import { AOI, BroadcastState, MARGIN, PATCH_MS, PROXIMITY_MS, Scene, type SceneSpec } from "./scene";
@@ -73,9 +73,14 @@ export function start(name: StrategyName, spec: SceneSpec): Run {
   serializer.applyPatches([]);
 
   const aoi = new InterestManager<Player, Item>(AOI, MARGIN);
+  // Far-visible items (spec.farVisible): each one's own range, the rule every strategy applies.
+  const factor = spec.farRange ?? 4;
+  const ranges = new Map<Player | Item, Vec3>(scene.items.slice(0, spec.farVisible ?? 0).map((it) => [it, { x: AOI.x * factor, y: AOI.y * factor, z: AOI.z * factor }]));
+  const rangeOf = (e: Player | Item): Vec3 => (ranges.size === 0 ? AOI : (ranges.get(e) ?? AOI));
   if (name === "stock+grid" || name === "ours") {
     for (const p of scene.players) aoi.placePlayer(p, p);
     for (const it of scene.items) aoi.placeItem(it, it);
+    for (const [it, range] of ranges) aoi.setItemRange(it as Item, range);
   }
   const viewOf = new Map(clients.map((c) => [c.player, c]));
   const bruteVisible = new Map(clients.map((c) => [c, new Set<Player | Item>()]));
@@ -91,7 +96,7 @@ export function start(name: StrategyName, spec: SceneSpec): Run {
         for (const list of [scene.players, scene.items] as Array<Array<Player | Item>>) {
           for (const e of list) {
             if (e === c.player) continue;
-            const inside = insideBox(e, c.player, AOI);
+            const inside = insideBox(e, c.player, rangeOf(e));
             if (inside && !seen.has(e)) {
               seen.add(e);
               view.add(e);
@@ -133,7 +138,7 @@ export function start(name: StrategyName, spec: SceneSpec): Run {
     exactAoi(c: FakeClient) {
       const out: Array<Player | Item> = [];
       for (const list of [scene.players, scene.items] as Array<Array<Player | Item>>) {
-        for (const e of list) if (e !== c.player && insideBox(e, c.player, AOI)) out.push(e);
+        for (const e of list) if (e !== c.player && insideBox(e, c.player, rangeOf(e))) out.push(e);
       }
       return out;
     },
