@@ -8,8 +8,9 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import { join } from "node:path";
 import { ProcessRoom } from "./src/bridge/ProcessRoom";
 import { JSON_JOINMSG, JSON_LEAVEMSG } from "./src/bridge/settings";
-import { FileWorldStore, IdentitySigner, type MMOSettingsInput, RedisWorldStore, identitySecret, resolveSettings } from "./src/framework";
+import { FileWorldStore, IdentitySigner, type MMOSettingsInput, RedisWorldStore, WorldsLobby, identitySecret, resolveSettings, worldsFromConfig } from "./src/framework";
 import { ArenaRoom, type ArenaRoomOptions } from "./src/game/ArenaRoom";
+import { unknownWorlds, worldTable } from "./src/game/worlds";
 import { installAdmission, installCors } from "./src/ops/admission";
 import { drain } from "./src/ops/drain";
 import { redisReachable } from "./src/ops/health";
@@ -37,6 +38,14 @@ export const mmoSettings: MMOSettingsInput = {
 };
 
 /**
+ * Worlds with their own settings (src/game/worlds.ts, or MMO_WORLDS_FILE), each on top of
+ * mmoSettings; a bad table stops the server here. Other world names get the defaults, or are
+ * refused (MMO_UNKNOWN_WORLDS=refuse). `worlds.define(name, { title, settings })` adds one at
+ * runtime, in the presence (Redis in a cluster).
+ */
+export const worlds = worldsFromConfig(resolveSettings(mmoSettings), { table: worldTable, unknownWorlds });
+
+/**
  * One process or many: with REDIS_URL, presence and matchmaking live in Redis, so several
  * processes (on one or more machines) serve one set of worlds. PUBLIC_ADDRESS is how clients
  * reach this very process (host:port, or host/path behind a proxy); required with Redis.
@@ -60,6 +69,7 @@ export const MONITOR_COLUMNS: MonitorOptions["columns"] = [
   "roomId",
   "name",
   { metadata: "world" },
+  { metadata: "title" },
   "clients",
   { metadata: "users" },
   { metadata: "limbo" },
@@ -97,7 +107,10 @@ export default config({
   },
   rooms: {
     // One room per world: `joinOrCreate("mmo", { world: "forest" })`.
-    mmo: defineRoom(ArenaRoom, { settings: resolveSettings(mmoSettings), game: gameSettings, persistence }).filterBy(["world"]),
+    // Realtime listing: the lobby hears of every world's rooms and their counts as they change.
+    mmo: defineRoom(ArenaRoom, { worlds, game: gameSettings, persistence }).filterBy(["world"]).enableRealtimeListing(),
+    // Colyseus's LobbyRoom: the live worlds with their counts, and the declared ones (`worlds`).
+    lobby: defineRoom(WorldsLobby, { worlds }),
     // Game logic in any language: one backend process per room, JSON lines on stdin/stdout
     // (ScaleSocket style). `joinOrCreate("process", { room: "meadow" })`; page: /bunny.html.
     // ScaleSocket's --json framing: Join/Leave with integer `_from` ids.

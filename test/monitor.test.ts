@@ -39,7 +39,7 @@ interface MonitorRoom {
   name: string;
   clients: number;
   maxClients: string;
-  metadata?: { world?: string; users?: number; limbo?: number; maxUsers?: number };
+  metadata?: { world?: string; title?: string; users?: number; limbo?: number; maxUsers?: number };
 }
 interface MonitorList {
   columns: Array<string | { metadata: string }>;
@@ -95,6 +95,9 @@ describe("/monitor room list", () => {
       expect(Number.isFinite(row.metadata?.maxUsers)).toBe(true);
     }
     expect(rowOf(list, "north")?.clients).toBe(2);
+    // Undeclared worlds are titled by their name (declared ones by the worlds table's title).
+    expect(rowOf(list, "north")?.metadata?.title).toBe("north");
+    expect(list.columns).toContainEqual({ metadata: "title" });
 
     // Leaving limbo and leaving the world both reach the list.
     rooms[1].send("position", { x: 420, y: 400 });

@@ -4,6 +4,7 @@ import { aoiSeconds, bytesSent, liveRooms, messagesRejected, patchSeconds } from
 import { roomBudget } from "../ops/roomBudget";
 import { logRoomError, refusedJoin } from "../ops/roomLog";
 import { CloseCodes, JoinErrorCodes, MMOErrorCode } from "../shared/codes";
+import type { WorldListing } from "../shared/lobby";
 import { describeIssues, joinOptionsSchema } from "../shared/protocol";
 import { type MMOState, Player } from "../shared/schema";
 import { type MessageContext, registerMessageHandlers } from "./messages";
@@ -18,6 +19,7 @@ import { chooseSerializer } from "./serializer/selfCheck";
 import { type GuestAuth, type MMOSession, Sessions, limboCap } from "./Sessions";
 import { type MMOSettings, type MMOSettingsInput, parseSettings } from "./settings";
 import { World, applyVars } from "./World";
+import type { WorldRegistry } from "./worlds";
 import { type PersistenceOptions, WorldKeeper, restoreSnapshot, takeSnapshot } from "./worldSnapshot";
 import { type LockState, WorldLock } from "./WorldLock";
 
@@ -25,17 +27,10 @@ import { type LockState, WorldLock } from "./WorldLock";
 Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 256 * 1024);
 
 /**
- * The room's listing metadata (matchmaking's cache, `/monitor` columns): its world and its
- * counts. `maxClients` is not the limit (see onCreate), `maxUsers` is.
+ * The room's listing metadata (matchmaking's cache, `/monitor` columns, the lobby): its world,
+ * title and counts. `maxClients` is not the limit (see onCreate), `maxUsers` is.
  */
-export interface WorldListing {
-  world: string;
-  /** Users in the room, limbo and reconnecting ones included (the state's `userCount`). */
-  users: number;
-  /** Users without a position yet. */
-  limbo: number;
-  maxUsers: number;
-}
+export type { WorldListing } from "../shared/lobby";
 
 /** Count changes reach the listing (the matchmaking driver, Redis in a cluster) at most this often. */
 export const LISTING_REFRESH_MS = 500;
@@ -45,6 +40,11 @@ export interface MMORoomOptions {
   world?: string;
   /** Resolved once by `resolveSettings` (arena.config.ts); the room only validates them. */
   settings?: MMOSettings | MMOSettingsInput;
+  /**
+   * Worlds with their own settings (arena.config.ts): when given, the world's settings and
+   * title come from it (not `settings`), and a world it refuses is refused (404, UNKNOWN_WORLD).
+   */
+  worlds?: WorldRegistry;
   /** Where worlds are kept, and who signs guest identities (arena.config.ts sets both). */
   persistence?: PersistenceOptions;
 }
@@ -88,6 +88,8 @@ export class MMORoom extends MMOApi {
   private sentBytes = () => 0;
   private listingTimer?: Delayed;
   private listed = "";
+  /** The world's title (the worlds table's; its name when it has none). */
+  title = "";
 
   /**
    * Runs in matchmaking before a room is picked: validates the join options, gives `world` its
@@ -104,8 +106,12 @@ export class MMORoom extends MMOApi {
   }
 
   override async onCreate(options: MMORoomOptions = {}): Promise<void> {
-    const s = (this.settings = parseSettings(options.settings));
     this.world = joinOptionsSchema.shape.world.parse(options.world);
+    // Settings come from the server's worlds (never from the client: onAuth kept only world, name, token).
+    const declared = options.worlds ? await options.worlds.resolve(this.world) : undefined;
+    if (options.worlds && !declared) throw refusedJoin(JoinErrorCodes.UNKNOWN_WORLD, `unknown world "${this.world}": this server joins only the worlds it declares`);
+    const s = (this.settings = declared?.settings ?? parseSettings(options.settings));
+    this.title = declared?.title ?? this.world;
     roomBudget.acquire(this.roomName ?? "mmo");
     this.budgetTaken = true;
     // Not maxClients: a full (locked) room would make matchmaking open a second room for the
@@ -304,9 +310,9 @@ export class MMORoom extends MMOApi {
     return this.sessions.limboCount();
   }
 
-  /** What the room listing shows of this world (`/monitor`: world, users, limbo, maxUsers). */
+  /** What the room listing shows of this world (`/monitor` and the lobby: world, title, users, limbo, maxUsers). */
   listingMetadata(): WorldListing {
-    return { world: this.world, users: this.sessions.size, limbo: this.sessions.limboCount(), maxUsers: this.settings.maxUsers };
+    return { world: this.world, title: this.title, users: this.sessions.size, limbo: this.sessions.limboCount(), maxUsers: this.settings.maxUsers };
   }
 
   /**

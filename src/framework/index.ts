@@ -5,6 +5,8 @@ export { MMOApi, type ProximityCenter } from "./MMOApi";
 export type { MMOSession } from "./Sessions";
 export { World, applyProximityDiff, type Entity, type PublicVars } from "./World";
 export { resolveSettings, parseSettings, mmoSettingsSchema, SETTINGS_ENV_VARS, type MMOSettings, type MMOSettingsInput } from "./settings";
+export { WorldRegistry, worldsFromConfig, RUNTIME_WORLDS_KEY, UNKNOWN_WORLDS, type UnknownWorlds, type WorldTable, type WorldEntryInput, type WorldSettingsInput, type ResolvedWorld } from "./worlds";
+export { WorldsLobby, type WorldsLobbyOptions } from "./WorldsLobby";
 export { FanOutSerializer } from "./serializer/FanOutSerializer";
 export { chooseSerializer, checkFanOut, type SerializerChoice } from "./serializer/selfCheck";
 export { FileWorldStore } from "./persistence/FileWorldStore";

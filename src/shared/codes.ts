@@ -44,6 +44,11 @@ export const JoinErrorCodes = {
   ROOM_LIMIT: 503,
   /** The world is already live in another room (one room per world, cluster-wide). (An HTTP status: refused in matchmaking.) */
   WORLD_IN_USE: 409,
+  /**
+   * A world this server does not declare, when it refuses unknown worlds (`unknownWorlds:
+   * "refuse"`, MMO_UNKNOWN_WORLDS). (An HTTP status: refused in matchmaking.)
+   */
+  UNKNOWN_WORLD: 404,
 } as const;
 
 /** Codes of the `error` message the room sends to a client whose request it refused. */
