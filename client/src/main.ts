@@ -3,6 +3,7 @@ import { JoinErrorCodes } from "@shared/codes";
 import { Hud } from "./hud";
 import { Net } from "./net";
 import { readParams, serverEndpoint } from "./params";
+import { openPicker } from "./picker";
 import { WorldScene } from "./WorldScene";
 
 const params = readParams();
@@ -143,4 +144,6 @@ const api = {
 };
 (window as unknown as { __mmo: typeof api }).__mmo = api;
 
-void net.connect();
+// No ?world= in the URL: the world picker first (it loads the page for the chosen world).
+if (params.pick) void openPicker(serverEndpoint());
+else void net.connect();

@@ -170,7 +170,9 @@ function joinFailure(e: unknown, endpoint: string): string {
   const code = err?.code;
   // No answer at all, or a proxy/static host answering instead of the game server.
   const unreachable = code === undefined || code === 0 || code === 404 || code === 502 || code === 503 || code === 504;
-  if (unreachable && !/is full/.test(message)) return `cannot reach the game server at ${endpoint} (${message})`;
+  // 404 is also this server refusing a world it does not declare (JoinErrorCodes.UNKNOWN_WORLD).
+  if (unreachable && !/is full|unknown world/.test(message)) return `cannot reach the game server at ${endpoint} (${message})`;
+  if (code === JoinErrorCodes.UNKNOWN_WORLD) return `${message}. Open the page without ?world= to choose one.`;
   if (code === JoinErrorCodes.IDENTITY_IN_USE) {
     return "This guest is already playing in this world, in another tab or window of this browser or on another device. Close that one and retry, or play here as a new guest.";
   }

@@ -3,6 +3,8 @@ import { DEFAULT_WORLD } from "@shared/protocol";
 /** What the page's URL asks for: `/?world=forest&name=Ada` (and `x`, `y` for a chosen entry point). */
 export interface PageParams {
   world: string;
+  /** The URL names no world: the page opens on the world picker (client/src/picker.ts). */
+  pick: boolean;
   name?: string;
   /** A start position; without it the server picks a free spot (`spawn`). */
   start?: { x: number; y: number };
@@ -15,7 +17,7 @@ export function readParams(search: string = location.search): PageParams {
   const x = Number(q.get("x"));
   const y = Number(q.get("y"));
   const start = q.has("x") && q.has("y") && Number.isFinite(x) && Number.isFinite(y) ? { x, y } : undefined;
-  return { world, name, start };
+  return { world, pick: !(q.get("world") ?? "").trim(), name, start };
 }
 
 /**
