@@ -113,13 +113,16 @@ describe("per-entity visibility range: runtime changes", () => {
     m.placeItem(e, e.p);
     update();
     expect(visible(c)).toEqual([]);
+    expect(m.items.rangedCount).toBe(0);
     m.setItemRange(e, { x: 200, y: 80, z: 0 });
     expect(m.items.rangeKind[m.items.handleOf(e)]).toBe(RANGE_FAR);
+    expect(m.items.rangedCount).toBe(1);
     expect(update().get("c")).toEqual({ entered: ["e"], left: [] });
     // Back to the AoI: 200 is beyond AoI + margin, so it leaves.
     m.setItemRange(e, null);
     expect(m.itemRange(e)).toBeUndefined();
     expect(m.items.farHandles).toEqual([]);
+    expect(m.items.rangedCount).toBe(0);
     expect(update().get("c")).toEqual({ entered: [], left: ["e"] });
     // Close by, default: seen; then a smaller range it is outside of (+ margin): leaves.
     e.p = { x: 50, y: 0, z: 0 };
@@ -127,10 +130,12 @@ describe("per-entity visibility range: runtime changes", () => {
     expect(update().get("c")).toEqual({ entered: ["e"], left: [] });
     m.setItemRange(e, { x: 30, y: 30, z: 0 });
     expect(m.items.rangeKind[m.items.handleOf(e)]).toBe(RANGE_NEAR);
+    expect(m.items.rangedCount).toBe(1);
     expect(update().get("c")).toEqual({ entered: [], left: ["e"] });
     // A range equal to the AoI is the default class (the plain test).
     m.setItemRange(e, { ...AOI });
     expect(m.items.rangeKind[m.items.handleOf(e)]).toBe(RANGE_DEFAULT);
+    expect(m.items.rangedCount).toBe(0);
     expect(m.itemRange(e)).toEqual(AOI);
     expect(update().get("c")).toEqual({ entered: ["e"], left: [] });
   });
@@ -147,6 +152,7 @@ describe("per-entity visibility range: runtime changes", () => {
     const handle = m.items.handleOf(far);
     m.removeItem(far);
     expect(m.items.farHandles).toEqual([]);
+    expect(m.items.rangedCount).toBe(0);
     expect(m.itemRange(far)).toBeUndefined();
     // Dropped silently (whoever removed it knows), as for any entity.
     expect(update().get("c")).toBeUndefined();

@@ -33,6 +33,8 @@ export class SpatialGrid<T> {
   rangeBox = new Float64Array(64 * 6);
   /** Handles of RANGE_FAR entities: observers test these one by one, not through the cells. */
   readonly farHandles: number[] = [];
+  /** Handles whose class is not RANGE_DEFAULT: while 0, observers skip reading `rangeKind`. */
+  rangedCount = 0;
   private epoch = 0;
   /**
    * Cell keys are small integers (V8 hashes those fast): the 30 bits are shared among the
@@ -107,6 +109,7 @@ export class SpatialGrid<T> {
     if (h === undefined) return false;
     this.removeFromCell(h);
     if (this.rangeKind[h] === RANGE_FAR) this.dropFar(h);
+    if (this.rangeKind[h] !== RANGE_DEFAULT) this.rangedCount--;
     this.rangeKind[h] = RANGE_DEFAULT;
     this.handles.delete(entity);
     this.entities[h] = undefined;
@@ -126,6 +129,7 @@ export class SpatialGrid<T> {
     const was = this.rangeKind[h];
     if (was === RANGE_FAR && kind !== RANGE_FAR) this.dropFar(h);
     if (kind === RANGE_FAR && was !== RANGE_FAR) this.farHandles.push(h);
+    this.rangedCount += (kind !== RANGE_DEFAULT ? 1 : 0) - (was !== RANGE_DEFAULT ? 1 : 0);
     this.rangeKind[h] = kind;
     if (kind !== RANGE_DEFAULT && enter && leave) this.rangeBox.set([enter.x, enter.y, enter.z, leave.x, leave.y, leave.z], h * 6);
     return true;
