@@ -15,9 +15,9 @@ const memory = new PlayerMemory(new Map([["score", "0"]]));
 // Players with progress, a few variables each, until the byte budget is full.
 for (let i = 0; memory.size.bytes < SAVED_PLAYERS_BYTES; i++) {
   const player = new Player().assign({ id: `s${i}`, name: `player-${i}`, x: i % 6400, y: (i * 7) % 6400 });
-  player.vars.set("score", String(i));
-  player.vars.set("hat", "red");
-  player.vars.set("quest", `chapter-${i % 12}`);
+  player.vars.nums.set("score", i);
+  player.vars.strs.set("hat", "red");
+  player.vars.strs.set("quest", `chapter-${i % 12}`);
   memory.remember({ identity: `identity-${i}-${"x".repeat(12)}`, player, inLimbo: false } as MMOSession);
 }
 const times: number[] = [];

@@ -59,14 +59,14 @@ export class Scene {
     const r = this.random;
     for (let i = 0; i < spec.players; i++) {
       const p = new Player().assign({ id: `p${i}`, name: `player-${i}`, x: r() * this.side, y: r() * this.side, z: 0 });
-      p.vars.set("score", "0");
+      p.vars.nums.set("score", 0);
       state.players.set(p.id, p);
       this.players.push(p);
       this.heading.set(p, r() * Math.PI * 2);
     }
     for (let i = 0; i < spec.items; i++) {
       const it = new Item().assign({ id: `i${i}`, kind: i % 10 === 0 ? "npc" : "gem", x: r() * this.side, y: r() * this.side, z: 0 });
-      it.vars.set("value", "1");
+      it.vars.nums.set("value", 1);
       state.items.set(it.id, it);
       this.items.push(it);
       if (i < spec.items * spec.movingItems) {

@@ -150,7 +150,7 @@ describe("npm run cluster, Ctrl-C", () => {
 
     // The change, just before Ctrl-C (no periodic snapshot will catch it: MMO_SNAPSHOT_SECONDS=3600).
     room.send("vars", { hat });
-    await until(() => room.state.players?.get(room.sessionId)?.vars.get("hat") === hat, "the hat applied", 5000);
+    await until(() => room.state.players?.get(room.sessionId)?.vars.strs.get("hat") === hat, "the hat applied", 5000);
     room.reconnection.enabled = false;
     const before = Date.now();
     const seconds = await ctrlC(cluster);
@@ -183,7 +183,7 @@ describe("npm run cluster, Ctrl-C", () => {
     rooms.push(room);
     room.send("position", { x: 500, y: 500 });
     room.send("vars", { hat: "green" });
-    await until(() => room.state.players?.get(room.sessionId)?.vars.get("hat") === "green", "playing through the front door", 8000);
+    await until(() => room.state.players?.get(room.sessionId)?.vars.strs.get("hat") === "green", "playing through the front door", 8000);
     room.reconnection.enabled = false;
 
     const seconds = await ctrlC(cluster);

@@ -95,7 +95,7 @@ describe("many processes on Redis", () => {
     expect(await hostOf(redis.url, again.roomId)).toBe(`127.0.0.1:${survivor.port}`);
     // The same identity, its variables and its place came along.
     again.send("spawn");
-    await until(() => again.state.players?.get(again.sessionId)?.vars.get("hat") === "red", "the hat survived the drain");
+    await until(() => again.state.players?.get(again.sessionId)?.vars.strs.get("hat") === "red", "the hat survived the drain");
     expect(again.state.players?.get(again.sessionId)?.x).toBe(500);
     again.send("position", { x: 10, y: 10 });
     await until(() => again.state.players?.has(again.sessionId) === true, "playing on the survivor");

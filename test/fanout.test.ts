@@ -4,7 +4,8 @@ import { Decoder, StateView } from "@colyseus/schema";
 import { describe, expect, it } from "vitest";
 import { InterestManager } from "../src/aoi";
 import { FanOutSerializer } from "../src/framework/serializer/FanOutSerializer";
-import { Item, MMOState, Player } from "../src/shared/schema";
+import { Item, MMOState, Player, Vars } from "../src/shared/schema";
+import { readVars, writeVar } from "../src/shared/vars";
 import { rng } from "./helpers/rng";
 
 /** One world driven identically under two serializers. */
@@ -27,7 +28,14 @@ function decodedJSON(d: Decoder<MMOState>) {
   const s = d.state;
   const sortObj = (m: Map<string, unknown> | undefined) =>
     m ? Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, (v as { toJSON(): unknown }).toJSON()])) : {};
-  return { players: sortObj(s.players as never), items: sortObj(s.items as never), userCount: s.userCount };
+  return {
+    players: sortObj(s.players as never),
+    items: sortObj(s.items as never),
+    userCount: s.userCount,
+    // Typed variables as the SDK reads them, private ones included (a client holds its own only).
+    privateVars: Object.fromEntries([...(s.privateVars?.entries() ?? [])].map(([k, v]) => [k, readVars(v)])),
+    roomVars: readVars(s.roomVars),
+  };
 }
 
 describe("FanOutSerializer", () => {
@@ -48,6 +56,9 @@ describe("FanOutSerializer", () => {
         apply((w) => {
           const p = new Player().assign({ id, name: id, ...p0 });
           w.state.players.set(id, p);
+          const secret = new Vars();
+          writeVar(secret, "bag", ["key", 1]);
+          w.state.privateVars.set(id, secret);
           const view = new StateView();
           w.views.set(id, view);
           const fc = w.fakeClient(id, view);
@@ -56,6 +67,7 @@ describe("FanOutSerializer", () => {
           decoder.decode(full, { offset: 1 });
           w.clients.set(id, { ...fc, decoder });
           view.add(p);
+          view.add(secret);
           w.aoi.placePlayer(p, p0);
         });
       };
@@ -65,7 +77,8 @@ describe("FanOutSerializer", () => {
         itemIds.push(id);
         apply((w) => {
           const it = new Item().assign({ id, kind: "gem", ...p0 });
-          it.vars.set("v", String(nextId));
+          writeVar(it.vars, "v", nextId);
+          writeVar(it.vars, "on", nextId % 2 === 0);
           w.state.items.set(id, it);
           w.aoi.placeItem(it, p0);
         });
@@ -88,7 +101,20 @@ describe("FanOutSerializer", () => {
           }
           if (r() < 0.05) {
             const v = String(Math.floor(r() * 100));
-            apply((w) => w.state.players.get(id)!.vars.set("mood", v));
+            apply((w) => writeVar(w.state.players.get(id)!.vars, "mood", v));
+          }
+          // Typed variables: an int, a double, a bool, an object, a type change, a delete; and private ones.
+          if (r() < 0.05) {
+            const pick = Math.floor(r() * 6);
+            const n = Math.floor(r() * 1000);
+            const value = [n, n + 0.5, n % 2 === 0, { n, tags: ["a", "b"] }, `s${n}`, null][pick];
+            apply((w) => writeVar(w.state.players.get(id)!.vars, "score", value));
+          }
+          if (r() < 0.05) {
+            const n = Math.floor(r() * 1000);
+            const name = r() < 0.5 ? "gold" : "bag";
+            const value = r() < 0.8 ? n : null;
+            apply((w) => writeVar(w.state.privateVars.get(id)!, name, value));
           }
         }
         for (const id of itemIds) {
@@ -115,12 +141,17 @@ describe("FanOutSerializer", () => {
           apply((w) => {
             w.aoi.removePlayer(w.state.players.get(id)!);
             w.state.players.delete(id);
+            w.state.privateVars.delete(id);
             w.views.get(id)!.dispose();
             w.views.delete(id);
             w.clients.delete(id);
           });
         }
         apply((w) => (w.state.userCount = ids.length));
+        if (r() < 0.1) {
+          const n = Math.floor(r() * 50);
+          apply((w) => writeVar(w.state.roomVars, `k${n % 3}`, n % 5 === 0 ? null : n));
+        }
         // A proximity update every other tick, as the room does on its own cadence.
         if (tick % 2 === 0) {
           apply((w) =>
@@ -146,6 +177,8 @@ describe("FanOutSerializer", () => {
           if (tick % 2 === 0) {
             expect(Object.keys(ours.players).sort()).toEqual([...[...visible.players.visible].map((p) => p.id), id].sort());
             expect(Object.keys(ours.items).sort()).toEqual([...visible.items.visible].map((i) => i.id).sort());
+            // Private variables: the client's own entry only.
+            expect(Object.keys(ours.privateVars)).toEqual([id]);
           }
           compared++;
         }

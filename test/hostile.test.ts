@@ -4,6 +4,7 @@ import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
+import { varCount } from "../src/shared/vars";
 import { rng } from "./helpers/rng";
 import { bootMMO, placeAt, roomOf, sleep, until } from "./helpers/server";
 
@@ -57,7 +58,7 @@ function randomValue(r: () => number, depth = 0): unknown {
   }
 }
 
-const TYPES = ["position", "input", "chat", "vars", "spawn", "", "__proto__", "constructor", "x".repeat(200), 42, -1, 2 ** 40];
+const TYPES = ["position", "input", "chat", "vars", "privateVars", "roomVars", "spawn", "", "__proto__", "constructor", "x".repeat(200), 42, -1, 2 ** 40];
 
 /** One fuzz frame: a valid frame with a random type and payload, or garbage bytes. */
 function randomFrame(r: () => number): { frame: Uint8Array; garbage: boolean } {
@@ -97,7 +98,7 @@ describe("protocol fuzzing", () => {
     await placeAt(colyseus, alice, 500, 500);
     await placeAt(colyseus, bob, 560, 500);
     alice.send("vars", { hat: "green" });
-    await until(() => bob.state.players?.get(alice.sessionId)?.vars.get("hat") === "green", "Bob sees Alice's hat");
+    await until(() => bob.state.players?.get(alice.sessionId)?.vars.strs.get("hat") === "green", "Bob sees Alice's hat");
     const room = roomOf(colyseus, alice);
 
     const heapBefore = process.memoryUsage().heapUsed;
@@ -124,8 +125,9 @@ describe("protocol fuzzing", () => {
       await placeAt(colyseus, alice, x, 500);
       await until(() => Math.abs((bob.state.players?.get(alice.sessionId)?.x ?? 0) - x) < 1e-3, `batch ${batch}: Bob sees Alice move`);
       expect(room.state.players.get(bob.sessionId)?.x).toBe(560);
-      expect(room.state.players.get(alice.sessionId)?.vars.get("hat")).toBe("green");
-      expect(room.state.players.get(alice.sessionId)?.vars.size).toBe(1);
+      expect(room.state.players.get(alice.sessionId)?.vars.strs.get("hat")).toBe("green");
+      expect(room.state.players.get(alice.sessionId)?.vars.strs.size).toBe(1);
+      expect(varCount(room.state.players.get(alice.sessionId)?.vars)).toBe(1);
     }
     expect(sent).toBe(BATCHES * PER_BATCH);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

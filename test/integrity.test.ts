@@ -52,11 +52,11 @@ describe("saves that never race", () => {
     await placeAt(colyseus, room, 300, 300);
     for (let i = 0; i < 10; i++) {
       room.send("vars", { round: String(i) });
-      await until(() => roomOf(colyseus, room).getSession(room.sessionId)?.player.vars.get("round") === String(i), `round ${i} set`);
+      await until(() => roomOf(colyseus, room).getSession(room.sessionId)?.player.vars.strs.get("round") === String(i), `round ${i} set`);
       await room.leave();
       ({ room } = await enter("rejoin", "Rita", token));
       const vars = roomOf(colyseus, room).getSession(room.sessionId)!.player.vars;
-      expect(vars.get("round"), `rejoin ${i}`).toBe(String(i));
+      expect(vars.strs.get("round"), `rejoin ${i}`).toBe(String(i));
     }
     await room.leave();
   }, 60_000);
@@ -71,7 +71,7 @@ describe("saves that never race", () => {
     await placeAt(colyseus, a.room, 50, 50);
     a.room.send("vars", { hat: "red" });
     const room = roomOf(colyseus, a.room);
-    await until(() => room.getSession(a.room.sessionId)?.player.vars.get("hat") === "red", "hat set");
+    await until(() => room.getSession(a.room.sessionId)?.player.vars.strs.get("hat") === "red", "hat set");
     // Fresh guests who walk in and out with nothing earned (only the default score "0").
     for (let i = 0; i < 3; i++) {
       const g = await enter("budget", `guest${i}`);
@@ -160,7 +160,7 @@ describe("reconnection over a half-open socket", () => {
     await placeAt(colyseus, room, 500, 500);
     room.send("vars", { hat: "green" });
     const server = roomOf(colyseus, room);
-    await until(() => server.getSession(room.sessionId)?.player.vars.get("hat") === "green", "hat set");
+    await until(() => server.getSession(room.sessionId)?.player.vars.strs.get("hat") === "green", "hat set");
     // Cut the client side only: the server keeps its end of the TCP connection.
     const { reconnectionToken, sessionId } = room;
     for (const down of downstreams) {
@@ -173,12 +173,64 @@ describe("reconnection over a half-open socket", () => {
     expect(again.sessionId).toBe(sessionId);
     await sleep(100);
     const session = server.getSession(sessionId);
-    expect(session?.player.vars.get("hat")).toBe("green");
+    expect(session?.player.vars.strs.get("hat")).toBe("green");
     expect([session?.player.x, session?.player.y]).toEqual([500, 500]);
     await again.leave();
     for (const s of [...upstreams, ...downstreams]) s.destroy();
     relay.close();
   }, 30_000);
+});
+
+describe("private variables never leave for another client", () => {
+  /** Every byte a client receives from now on, before the SDK decodes it. */
+  function record(room: SDKRoom): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    const events = (room.connection as unknown as { events: { onmessage: (e: { data: ArrayBuffer }) => void } }).events;
+    const onmessage = events.onmessage;
+    events.onmessage = (e) => {
+      frames.push(new Uint8Array(e.data.slice(0)));
+      onmessage(e);
+    };
+    return frames;
+  }
+  const latin1 = (frames: Uint8Array[]) => frames.map((f) => Buffer.from(f).toString("latin1")).join("\n");
+
+  it("a neighbour's raw stream holds none of a player's private variables nor an item's hidden ones; the owner's holds its own", async () => {
+    const MARK = "PRIVMARK-7f3a";
+    const alice = await enter("private-raw", "Alice");
+    const bob = await enter("private-raw", "Bob");
+    const aliceFrames = record(alice.room);
+    const bobFrames = record(bob.room);
+    await placeAt(colyseus, alice.room, 400, 400);
+    await placeAt(colyseus, bob.room, 420, 400);
+    const room = roomOf(colyseus, alice.room);
+    await until(() => bob.room.state.players?.get(alice.room.sessionId) !== undefined, "Bob sees Alice");
+    // Set by the owner, and by the server; a public variable next to them, and an item with a hidden one, all in Bob's AoI.
+    alice.room.send("privateVars", { quest: `${MARK}-client`, step: 3 });
+    room.setUserPrivateVariables(alice.room.sessionId, { bag: [`${MARK}-server`, { gold: 5 }] });
+    alice.room.send("vars", { hat: "PUBLIC-hat" });
+    const chest = room.addItem("chest", { x: 410, y: 410 }, { gold: 1 }, { trap: `${MARK}-hidden` });
+    await until(() => bob.room.state.items?.get(chest.id) !== undefined && bob.room.state.players.get(alice.room.sessionId)?.vars.strs.get("hat") === "PUBLIC-hat", "Bob sees the chest and Alice's hat");
+    // Changes while both look: a private update, a walk.
+    for (let i = 0; i < 5; i++) {
+      room.setUserPrivateVariables(alice.room.sessionId, { step: 10 + i, note: `${MARK}-${i}` });
+      alice.room.send("position", { x: 400 + i, y: 400 });
+      await sleep(60);
+    }
+    await until(() => alice.room.state.privateVars?.get(alice.room.sessionId)?.strs.get("note") === `${MARK}-4`, "Alice has her last note");
+    await sleep(200);
+
+    const bobBytes = latin1(bobFrames);
+    expect(bobFrames.length).toBeGreaterThan(5);
+    expect(bobBytes).toContain("PUBLIC-hat"); // the recording works: public variables are there
+    expect(bobBytes).not.toContain("PRIVMARK");
+    const aliceBytes = latin1(aliceFrames);
+    expect(aliceBytes).toContain(`${MARK}-client`);
+    expect(aliceBytes).toContain(`${MARK}-server`);
+    expect(aliceBytes).not.toContain(`${MARK}-hidden`); // hidden item variables reach nobody
+    expect([...bob.room.state.privateVars.keys()]).toEqual([bob.room.sessionId]);
+    await Promise.all([alice.room.leave(), bob.room.leave()]);
+  });
 });
 
 describe("a world lock whose owner died while closing", () => {

@@ -124,7 +124,7 @@ describe("AoI through real WebSockets", () => {
     for (const c of clients) {
       c.state.items?.forEach((item) => {
         expect(JSON.stringify(item.toJSON())).not.toContain("SECRET");
-        expect(item.vars.get("value")).toMatch(/^\d+$/);
+        expect(item.vars.strs.get("value")).toMatch(/^\d+$/);
       });
     }
     expect(room.getItemHiddenVariables([...itemPos.keys()][0]).get("secret")).toMatch(/^SECRET-/);

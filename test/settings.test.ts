@@ -45,6 +45,8 @@ describe("resolveSettings", () => {
       maxMessagesPerSecond: 30,
       speed: 120,
       reconnectSeconds: 5,
+      roomVarsClientWrite: "none",
+      roomVarsWritesPerSecond: 2,
       drainSeconds: 3,
       maxSpeed: 400,
       serializer: "stock",

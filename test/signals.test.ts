@@ -137,7 +137,7 @@ async function play(g: Group, x: number, y: number, note = "here"): Promise<Play
   room.send("position", { x, y });
   room.send("vars", { note });
   const me = () => room.state.players?.get(room.sessionId);
-  await until(() => me()?.x === x && me()?.y === y && me()?.vars.get("note") === note, 5000, "position and variable in the state", g);
+  await until(() => me()?.x === x && me()?.y === y && me()?.vars.strs.get("note") === note, 5000, "position and variable in the state", g);
   return { room, shutdownAt: () => shutdownAt, closed };
 }
 

@@ -2,6 +2,7 @@ import type { Room } from "@colyseus/sdk";
 import Phaser from "phaser";
 import type { KeyState } from "@shared/movement";
 import type { Entity, MMOState } from "@shared/schema";
+import { readVar } from "@shared/vars";
 import { type ProximityUpdate, onProximityUpdate, onServerMessage } from "@shared/sdk";
 import { Interpolator } from "./Interpolator";
 import { OwnPlayer } from "./OwnPlayer";
@@ -224,7 +225,7 @@ export class WorldScene extends Phaser.Scene {
     this.own!.frame(time, delta, me, this.rules());
     this.ownBody!.setPosition(this.own!.x, this.own!.y);
     this.ownRing!.setPosition(this.own!.x, this.own!.y);
-    this.ownLabel!.setPosition(this.own!.x, this.own!.y + 24).setText(`${me.name} ★${me.vars.get("score") ?? "0"}`);
+    this.ownLabel!.setPosition(this.own!.x, this.own!.y + 24).setText(`${me.name} ★${readVar(me.vars, "score") ?? 0}`);
   }
 
   private createOwn(me: Entity & { name: string }): void {
@@ -291,7 +292,7 @@ export class WorldScene extends Phaser.Scene {
     const texture = kind === "player" ? "player" : kind === "gem" ? "gem" : "npc";
     const body = this.add.image(at.x, at.y, texture).setDepth(kind === "gem" ? 5 : 10);
     if (kind === "player") body.setTint(colorFor(id));
-    const name = kind === "player" ? e.name : kind === "npc" ? e.vars?.get("name") : undefined;
+    const name = kind === "player" ? e.name : kind === "npc" ? String(readVar(e.vars, "name") ?? "") : undefined;
     const label = name ? this.label(at.x, at.y + 22, name) : undefined;
     this.views.set(key, { id, collection, kind, body, label, interp: new Interpolator(at.x, at.y, now) });
   }

@@ -1,5 +1,6 @@
 import Phaser from "phaser";
 import { JoinErrorCodes } from "@shared/codes";
+import { readVar } from "@shared/vars";
 import { Hud } from "./hud";
 import { Net } from "./net";
 import { readParams, serverEndpoint } from "./params";
@@ -76,7 +77,7 @@ setInterval(() => {
     playersInView: Math.max(0, (state?.players?.size ?? 0) - (me ? 1 : 0)),
     userCount: state?.userCount ?? 0,
     itemsInView: state?.items?.size ?? 0,
-    score: me?.vars.get("score") ?? "0",
+    score: String(readVar(me?.vars, "score") ?? 0),
     pingMs: net.pingMs,
   });
 }, 200);
@@ -102,7 +103,7 @@ const api = {
       statusHistory: [...net.history],
       overlay: document.getElementById("overlay")!.hidden ? null : document.getElementById("overlay-text")!.textContent,
       // predicted: the prediction; drawn: where the sprite is (the prediction plus a fading correction).
-      self: me ? { x: me.x, y: me.y, ...scene.ownPosition(me), score: me.vars.get("score") ?? "0" } : null,
+      self: me ? { x: me.x, y: me.y, ...scene.ownPosition(me), score: String(readVar(me.vars, "score") ?? 0) } : null,
       interpolationDelayMs: scene.interpolationDelayMs,
       players,
       items,

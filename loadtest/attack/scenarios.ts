@@ -113,7 +113,7 @@ export const SCENARIOS: Scenario[] = [
         room.send("spawn");
         const deadline = Date.now() + 3000;
         while (!room.state.players?.get(room.sessionId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        if (room.state.players?.get(room.sessionId)?.vars.get("round") !== String(i)) lost++;
+        if (room.state.players?.get(room.sessionId)?.vars.strs.get("round") !== String(i)) lost++;
       }
       await room.leave();
       return { sent: 20, refused: 0, lost: lost > 0, note: `${lost} of 10 rejoins lost variables` };
@@ -237,7 +237,7 @@ export const SCENARIOS: Scenario[] = [
       try {
         const again = await new Client(server.endpoint).reconnect<MMOState>(reconnectionToken);
         await new Promise((r) => setTimeout(r, 300));
-        resumed = again.sessionId === sessionId && again.state.players?.get(sessionId)?.vars.get("hat") === "green";
+        resumed = again.sessionId === sessionId && again.state.players?.get(sessionId)?.vars.strs.get("hat") === "green";
         await again.leave();
       } catch {
         resumed = false;
@@ -268,7 +268,7 @@ export const SCENARIOS: Scenario[] = [
       back.send("spawn");
       await new Promise((r) => setTimeout(r, 400));
       const movedAside = readdirSync(server.dataDir).some((f) => f.startsWith("world-gen.corrupt-"));
-      const hat = back.state.players?.get(back.sessionId)?.vars.get("hat");
+      const hat = back.state.players?.get(back.sessionId)?.vars.strs.get("hat");
       await back.leave();
       // The previous generation holds her first visit (hat red); a fresh world would hold nothing.
       return { sent: 1, refused: movedAside ? 1 : 0, lost: hat === undefined, note: `moved aside: ${movedAside}; the previous generation was loaded (her hat: ${hat ?? "gone"})` };

@@ -2,8 +2,9 @@ import { type Client, Room } from "@colyseus/core";
 import { type ProximityDiff, checkCustomAoi } from "../aoi";
 import { messagesRejected } from "../ops/metrics";
 import type { MMOErrorCode } from "../shared/codes";
-import { DEFAULT_WORLD, type MMOError } from "../shared/protocol";
+import { DEFAULT_WORLD, type MMOError, type VarValue } from "../shared/protocol";
 import { Item, type MMOState, Player } from "../shared/schema";
+import { readVars } from "../shared/vars";
 import type { Position, Vec3 } from "../shared/vector";
 import type { MMOSession, Sessions } from "./Sessions";
 import type { MMOSettings } from "./settings";
@@ -27,11 +28,13 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
   protected sessions!: Sessions;
   /** User variables only the server may set (e.g. a score); a client's `vars` naming one is refused. */
   protected readonly serverUserVars = new Set<string>();
+  /** Private user variables only the server may set (e.g. an inventory); a client's `privateVars` naming one is refused. */
+  protected readonly serverPrivateVars = new Set<string>();
   /**
-   * User variables every player starts with (e.g. score "0"): a guest whose variables hold
+   * User variables every player starts with (e.g. score 0): a guest whose variables hold
    * only these earned nothing and is not remembered by the world.
    */
-  protected readonly userVarDefaults = new Map<string, string>();
+  protected readonly userVarDefaults = new Map<string, VarValue>();
 
   /** Recomputes every client's AoI now (it runs by itself every `proximityUpdateMillis`). */
   updateProximity(): void {
@@ -68,14 +71,50 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
     this.entities.place(this.entities.requireItem(item), this.entities.checkedPosition(pos));
   }
 
-  /** Sets (string) or deletes (null) a user's variables from the server, read-only ones included. */
+  /**
+   * Sets (a typed value: boolean, number, string, object/array) or deletes (null) a user's
+   * variables from the server, read-only ones included; clients whose AoI holds the user get
+   * them with the next patch. @throws TypeError for a value that is none (NaN, undefined...).
+   */
   setUserVariables(client: Client | string, vars: PublicVars): void {
     applyVars(this.sessions.require(client).player.vars, vars);
   }
 
-  /** Sets (string) or deletes (null) an item's public variables. */
+  /** A user's public variables, typed. */
+  getUserVariables(client: Client | string): Record<string, VarValue> {
+    return readVars(this.sessions.require(client).player.vars);
+  }
+
+  /**
+   * Sets or deletes a user's private variables (SmartFoxServer's private User Variables: an
+   * inventory, quest flags): only that user's client receives them. @throws TypeError as setUserVariables.
+   */
+  setUserPrivateVariables(client: Client | string, vars: PublicVars): void {
+    applyVars(this.entities.privateVarsOf(this.sessions.require(client).player), vars);
+  }
+
+  /** A user's private variables, typed. */
+  getUserPrivateVariables(client: Client | string): Record<string, VarValue> {
+    return readVars(this.entities.privateVarsOf(this.sessions.require(client).player));
+  }
+
+  /** Sets (a typed value) or deletes (null) an item's public variables. @throws TypeError as setUserVariables. */
   setItemVariables(item: Item | string, vars: PublicVars): void {
     applyVars(this.entities.requireItem(item).vars, vars);
+  }
+
+  /**
+   * Sets or deletes Room Variables (`state.roomVars`): every client in the world gets them with
+   * the next patch, so change them sparingly (SmartFoxServer's advice for MMORooms). Not capped
+   * here (clients' writes are: ROOM_VAR_LIMITS, `roomVarsWritesPerSecond`). @throws TypeError as setUserVariables.
+   */
+  setRoomVariables(vars: PublicVars): void {
+    applyVars(this.state.roomVars, vars);
+  }
+
+  /** The Room Variables, typed. */
+  getRoomVariables(): Record<string, VarValue> {
+    return readVars(this.state.roomVars);
   }
 
   /** Sets (a value) or deletes (undefined) an item's server-only variables. */

@@ -121,7 +121,7 @@ export class MMORoom extends MMOApi {
     this.state = World.createState(s);
     this.entities = new World(this.state, s);
     this.sessions = new Sessions(this.clock);
-    this.memory = new PlayerMemory(this.userVarDefaults, s.savedPlayersBytes);
+    this.memory = new PlayerMemory(this.userVarDefaults, s.savedPlayersBytes, (player) => this.state.privateVars.get(player.id));
     this.movement = new Movement(this.entities, s, (session) => this.onPlayerMove(session));
     const serializer = chooseSerializer(s.serializer, colyseusInternals.serializerOf<MMOState>(this));
     if (serializer instanceof FanOutSerializer) this.sentBytes = () => serializer.sentBytes;
@@ -170,6 +170,8 @@ export class MMORoom extends MMOApi {
     // In the state from the start (a view can only add what the state holds), but in no view until positioned.
     this.entities.addPlayer(player);
     client.view = new StateView();
+    // Its private variables: in this client's view only, from the start (limbo included).
+    client.view.add(this.entities.privateVarsOf(player));
     const session = this.sessions.open(client, player, userMaxLimboSeconds, (s) => this.expireLimbo(s));
     this.state.userCount = this.sessions.size;
     this.usersChanged();
@@ -182,6 +184,7 @@ export class MMORoom extends MMOApi {
     if (saved) {
       // A returning player: their variables (score included) now, their place on `spawn`.
       applyVars(player.vars, saved.vars);
+      if (saved.privateVars) applyVars(this.entities.privateVarsOf(player), saved.privateVars);
       if (this.entities.isInsideMap(saved)) session.savedPosition = { x: saved.x, y: saved.y, z: saved.z };
     }
   }
@@ -332,9 +335,9 @@ export class MMORoom extends MMOApi {
   }
 
   private messageContext(): MessageContext {
-    const { settings, entities, movement, sessions, serverUserVars } = this;
+    const { settings, entities, movement, sessions, serverUserVars, serverPrivateVars } = this;
     return {
-      ...{ settings, entities, movement, sessions, serverUserVars },
+      ...{ settings, entities, movement, sessions, serverUserVars, serverPrivateVars },
       now: () => this.clock.currentTime,
       setUserPosition: (client, pos) => this.setUserPosition(client, pos),
       sendToProximity: (center, type, message) => this.sendToProximity(center, type, message),

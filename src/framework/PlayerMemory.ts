@@ -1,3 +1,6 @@
+import type { Player, Vars } from "../shared/schema";
+import type { VarValue } from "../shared/wire";
+import { readVars, sameVarValue } from "../shared/vars";
 import { MAX_SAVED_PLAYERS, type SavedPlayer } from "./persistence/WorldStore";
 import type { MMOSession } from "./Sessions";
 
@@ -16,9 +19,11 @@ export class PlayerMemory {
   private bytes = 0;
 
   constructor(
-    /** User variables every player starts with (e.g. score "0"): having only these is no progress. */
-    private readonly defaults: ReadonlyMap<string, string> = new Map(),
+    /** User variables every player starts with (e.g. score 0): having only these is no progress. */
+    private readonly defaults: ReadonlyMap<string, VarValue> = new Map(),
     private readonly byteBudget = SAVED_PLAYERS_BYTES,
+    /** A player's private variables (any of them is progress: an inventory, a quest flag). */
+    private readonly privateVarsOf?: (player: Player) => Vars | undefined,
   ) {}
 
   /** What the world remembers of `identity`, if anything. */
@@ -27,8 +32,8 @@ export class PlayerMemory {
   }
 
   /** True when a player's variables hold something beyond the defaults. */
-  hasProgress(vars: Iterable<[string, string]>): boolean {
-    for (const [k, v] of vars) if (this.defaults.get(k) !== v) return true;
+  hasProgress(vars: Iterable<[string, VarValue]>): boolean {
+    for (const [k, v] of vars) if (!sameVarValue(this.defaults.get(k), v)) return true;
     return false;
   }
 
@@ -37,12 +42,14 @@ export class PlayerMemory {
     if (!session.identity) return;
     const { player } = session;
     const previous = this.players.get(session.identity)?.saved;
-    const vars = Object.fromEntries(player.vars.entries());
-    if (!previous && !this.hasProgress(Object.entries(vars))) return;
+    const vars = readVars(player.vars);
+    const privateVars = readVars(this.privateVarsOf?.(player));
+    const hasPrivate = Object.keys(privateVars).length > 0;
+    if (!previous && !hasPrivate && !this.hasProgress(Object.entries(vars))) return;
     // A player still in limbo has not moved: keep where they were.
     const at = session.inLimbo ? (session.savedPosition ?? previous) : player;
     if (!at) return;
-    this.set(session.identity, { name: player.name, x: at.x, y: at.y, z: at.z, vars, seenAt: Date.now() });
+    this.set(session.identity, { name: player.name, x: at.x, y: at.y, z: at.z, vars, ...(hasPrivate ? { privateVars } : {}), seenAt: Date.now() });
   }
 
   /** Everything remembered (a copy, for a snapshot), within both budgets. */

@@ -1,10 +1,12 @@
 import { InterestManager, type ProximityDiff } from "../aoi";
-import { Item, MMOState, Player, Vec3State } from "../shared/schema";
+import type { VarChanges, VarValue } from "../shared/protocol";
+import { Item, MMOState, Player, Vars, Vec3State } from "../shared/schema";
+import { checkVarValue, writeVar } from "../shared/vars";
 import { type Position, type Vec3, insideBounds } from "../shared/vector";
 import type { MMOSettings } from "./settings";
 
-/** Public variables as game code sets them: a string sets, null deletes. */
-export type PublicVars = Record<string, string | null>;
+/** Variables as game code sets them: a typed value (bool, number, string, object/array) sets, null deletes. */
+export type PublicVars = VarChanges;
 
 /** The entities of one world (a player or an item). */
 export type Entity = Player | Item;
@@ -59,11 +61,20 @@ export class World {
   /** Adds a player to the state, unplaced: in no view until `place` (SmartFoxServer's limbo). */
   addPlayer(player: Player): void {
     this.state.players.set(player.id, player);
+    this.state.privateVars.set(player.id, new Vars());
   }
 
   removePlayer(player: Player): void {
     this.aoi.removePlayer(player);
     this.state.players.delete(player.id);
+    this.state.privateVars.delete(player.id);
+  }
+
+  /** A player's private variables (in `state.privateVars`, which only its owner's view holds). */
+  privateVarsOf(player: Player): Vars {
+    const vars = this.state.privateVars.get(player.id);
+    if (!vars) throw new Error(`no player ${player.id}`);
+    return vars;
   }
 
   /** Adds an item at `pos` with its public and hidden (server-only) variables. */
@@ -152,12 +163,19 @@ export class World {
   }
 }
 
-/** Sets (a string) or deletes (null) entries of a variables map. */
-export function applyVars(target: { set(k: string, v: string): unknown; delete(k: string): unknown }, vars: PublicVars): void {
+/**
+ * Sets (a typed value) or deletes (null) variables. All or nothing: a value that is no
+ * variable value (NaN, Infinity, undefined, a function, a class instance, a cycle...) throws a
+ * TypeError naming it, before anything changes. Sizes are not bounded here (the server's
+ * own writes); client messages are checked against VAR_LIMITS before they get here.
+ */
+export function applyVars(target: Vars, vars: PublicVars): void {
+  const unbounded = { maxValueLength: Infinity, maxJsonBytes: Infinity, maxJsonDepth: 64 };
   for (const [k, v] of Object.entries(vars)) {
-    if (v === null) target.delete(k);
-    else target.set(k, v);
+    const problem = v === null ? undefined : checkVarValue(v, unbounded);
+    if (problem) throw new TypeError(`variable ${JSON.stringify(k)}: ${problem}`);
   }
+  for (const [k, v] of Object.entries(vars)) writeVar(target, k, v as VarValue | null);
 }
 
 /** A StateView's side of an observer's proximity diff (what the room and the benchmark apply). */

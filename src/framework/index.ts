@@ -15,3 +15,4 @@ export { IdentitySigner, identitySecret } from "./persistence/identity";
 export { MAX_SAVED_PLAYERS, type WorldStore, type WorldSnapshot, type SavedItem, type SavedPlayer } from "./persistence/WorldStore";
 export * from "../shared/protocol";
 export * from "../shared/schema";
+export * from "../shared/vars";

@@ -1,7 +1,9 @@
 import type { Client, Room } from "@colyseus/core";
 import type { z } from "zod";
 import { MMOErrorCode } from "../shared/codes";
-import { type ChatBroadcast, VAR_LIMITS, clientMessages, describeIssues } from "../shared/protocol";
+import { type ChatBroadcast, ROOM_VAR_LIMITS, VAR_LIMITS, type VarChanges, clientMessages, describeIssues } from "../shared/protocol";
+import type { Vars } from "../shared/schema";
+import { hasVar, varCount } from "../shared/vars";
 import type { Position } from "../shared/vector";
 import type { Movement } from "./Movement";
 import type { MMOSession, Sessions } from "./Sessions";
@@ -16,6 +18,8 @@ export interface MessageContext {
   readonly sessions: Sessions;
   /** User variables only the server may set; a client's `vars` naming one is refused. */
   readonly serverUserVars: ReadonlySet<string>;
+  /** Private user variables only the server may set; a client's `privateVars` naming one is refused. */
+  readonly serverPrivateVars: ReadonlySet<string>;
   /** The room clock's time. */
   now(): number;
   setUserPosition(client: Client, pos: Position): void;
@@ -60,19 +64,55 @@ export const messageHandlers: { [K in MessageType]: Handler<K> } = {
     ctx.setUserPosition(client, session.savedPosition ?? ctx.entities.findFreePosition());
   },
   vars(ctx, client, vars, session) {
-    const readOnly = Object.keys(vars).filter((k) => ctx.serverUserVars.has(k));
-    if (readOnly.length) {
-      return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, `read-only variable: ${readOnly.join(", ")}`, "vars");
+    setClientVars(ctx, client, "vars", session.player.vars, vars, ctx.serverUserVars, VAR_LIMITS.maxKeys);
+  },
+  privateVars(ctx, client, vars, session) {
+    setClientVars(ctx, client, "privateVars", ctx.entities.privateVarsOf(session.player), vars, ctx.serverPrivateVars, VAR_LIMITS.maxKeys);
+  },
+  roomVars(ctx, client, vars, session) {
+    const policy = ctx.settings.roomVarsClientWrite;
+    const denied = policy === "any" ? [] : Object.keys(vars).filter((k) => policy === "none" || !policy.includes(k));
+    if (denied.length) {
+      return ctx.sendError(client, MMOErrorCode.FORBIDDEN, `this world does not let clients write room variables: ${denied.join(", ")}`, "roomVars");
     }
-    const vs = session.player.vars;
-    const added = Object.keys(vars).filter((k) => vars[k] !== null && !vs.has(k)).length;
-    const removed = Object.keys(vars).filter((k) => vars[k] === null && vs.has(k)).length;
-    if (vs.size + added - removed > VAR_LIMITS.maxKeys) {
-      return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, `at most ${VAR_LIMITS.maxKeys} variables`, "vars");
+    if (!takeRoomVarsWrite(session, ctx.now(), ctx.settings.roomVarsWritesPerSecond)) {
+      return ctx.sendError(client, MMOErrorCode.RATE_LIMITED, `at most ${ctx.settings.roomVarsWritesPerSecond} roomVars per second`, "roomVars");
     }
-    applyVars(vs, vars);
+    setClientVars(ctx, client, "roomVars", ctx.entities.state.roomVars, vars, new Set(), ROOM_VAR_LIMITS.maxKeys);
   },
 };
+
+/**
+ * A client's write to a set of variables: refused whole (BAD_REQUEST, nothing changes) when it
+ * names a read-only variable or would hold more than `maxKeys` variables.
+ */
+function setClientVars(ctx: MessageContext, client: Client, request: string, target: Vars, vars: VarChanges, readOnlyNames: ReadonlySet<string>, maxKeys: number): void {
+  const readOnly = Object.keys(vars).filter((k) => readOnlyNames.has(k));
+  if (readOnly.length) {
+    return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, `read-only variable: ${readOnly.join(", ")}`, request);
+  }
+  const added = Object.keys(vars).filter((k) => vars[k] !== null && !hasVar(target, k)).length;
+  const removed = Object.keys(vars).filter((k) => vars[k] === null && hasVar(target, k)).length;
+  if (varCount(target) + added - removed > maxKeys) {
+    return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, `at most ${maxKeys} variables`, request);
+  }
+  applyVars(target, vars);
+}
+
+/** Per session: the token bucket of its `roomVars` writes (a burst of `perSecond`, refilled at `perSecond`). */
+const roomVarsBuckets = new WeakMap<MMOSession, { tokens: number; at: number }>();
+
+/** Takes one `roomVars` write from the session's bucket; false when it is empty. */
+function takeRoomVarsWrite(session: MMOSession, now: number, perSecond: number): boolean {
+  const capacity = Math.max(1, perSecond);
+  const bucket = roomVarsBuckets.get(session) ?? { tokens: capacity, at: now };
+  bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+  bucket.at = now;
+  roomVarsBuckets.set(session, bucket);
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
 
 /**
  * Registers every handler of the table on `room`, plus a catch-all for unknown types.

@@ -52,6 +52,15 @@ export const mmoSettingsSchema = z
     maxLimboShare: finite.positive().max(1).default(0.25),
     /** Bytes of JSON a world spends on remembering returning players (least recently seen go first). */
     savedPlayersBytes: z.number().int().positive().default(2 * 1024 * 1024),
+    /**
+     * Which Room Variables clients may write with `roomVars`: "none" (the default: only the
+     * server, MMOApi.setRoomVariables), "any", or a list of names. Others get FORBIDDEN.
+     */
+    roomVarsClientWrite: z
+      .union([z.enum(["none", "any"]), z.array(z.string().min(1).max(32)).max(64)])
+      .default("none"),
+    /** `roomVars` messages a client may send per second (a burst of as many); beyond, RATE_LIMITED. */
+    roomVarsWritesPerSecond: finite.positive().max(100).default(2),
   })
   .strict()
   .refine((s) => (["x", "y", "z"] as const).every((a) => s.mapLimits.lower[a] <= s.mapLimits.higher[a]), {

@@ -1,11 +1,12 @@
 import type { Clock } from "@colyseus/core";
 import { logger } from "@colyseus/core";
 import type { Item } from "../shared/schema";
+import { readVars } from "../shared/vars";
 import type { IdentitySigner } from "./persistence/identity";
 import type { SavedItem, WorldSnapshot, WorldStore } from "./persistence/WorldStore";
 import type { PlayerMemory } from "./PlayerMemory";
 import type { MMOSession } from "./Sessions";
-import type { World } from "./World";
+import { type World, applyVars } from "./World";
 
 /** The world as a snapshot: its items with their hidden variables, and its players by identity. */
 export function takeSnapshot(world: World, memory: PlayerMemory, sessions: Iterable<MMOSession>): WorldSnapshot {
@@ -18,11 +19,11 @@ export function takeSnapshot(world: World, memory: PlayerMemory, sessions: Itera
       x: item.x,
       y: item.y,
       z: item.z,
-      vars: Object.fromEntries(item.vars.entries()),
+      vars: readVars(item.vars),
       hidden: Object.fromEntries(world.hiddenVars(item)),
     });
   });
-  return { version: 1, savedAt: Date.now(), nextItemId: world.nextItemId, items, players: memory.all() };
+  return { version: 1, savedAt: Date.now(), nextItemId: world.nextItemId, items, roomVars: readVars(world.state.roomVars), players: memory.all() };
 }
 
 /** Puts a snapshot's items back into a new world (items outside the map are dropped). */
@@ -33,6 +34,7 @@ export function restoreSnapshot(world: World, memory: PlayerMemory, snapshot: Wo
     world.addItem(saved.kind, p, saved.vars, saved.hidden ?? {}, saved.id);
   }
   world.nextItemId = Math.max(world.nextItemId, snapshot.nextItemId);
+  if (snapshot.roomVars) applyVars(world.state.roomVars, snapshot.roomVars);
   memory.replaceAll(snapshot.players);
 }
 

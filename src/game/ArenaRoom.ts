@@ -1,6 +1,7 @@
 import type { Client } from "@colyseus/core";
 import { z } from "zod";
 import { type Item, MMORoom, type MMORoomOptions, type MMOSession } from "../framework";
+import { hasVar, readVar } from "../shared/vars";
 import type { Vec3 } from "../shared/vector";
 import { nearbyTarget, stepToward } from "./wander";
 
@@ -41,7 +42,7 @@ export class ArenaRoom extends MMORoom {
     this.game = arenaGameSchema.parse(options.game ?? {});
     this.serverUserVars.add("score");
     // Every player starts at 0: a guest still at 0 earned nothing, and is not remembered.
-    this.userVarDefaults.set("score", "0");
+    this.userVarDefaults.set("score", 0);
     const { lower, higher } = this.settings.mapLimits;
     if (!this.restored) {
       // A new world; a restored one already has its gems and NPCs.
@@ -57,7 +58,7 @@ export class ArenaRoom extends MMORoom {
   override onJoin(client: Client, options?: Record<string, unknown>): void {
     super.onJoin(client, options);
     // A returning player keeps the score the world remembers.
-    if (!this.getSession(client)?.player.vars.has("score")) this.setUserVariables(client, { score: "0" });
+    if (!hasVar(this.getSession(client)?.player.vars, "score")) this.setUserVariables(client, { score: 0 });
   }
 
   protected override onPlayerMove(session: MMOSession): void {
@@ -66,14 +67,15 @@ export class ArenaRoom extends MMORoom {
     for (const item of this.getProximityItems(session.player, { x: r, y: r, z: Math.min(r, this.settings.aoi.z) })) {
       if (item.kind !== "gem") continue;
       this.removeItem(item);
-      const score = Number(session.player.vars.get("score") ?? "0") + Number(item.vars.get("value") ?? "1");
-      this.setUserVariables(session.client, { score: String(score) });
+      // Typed: numbers (a score a world saved before variables were typed is a string; Number() reads both).
+      const score = Number(readVar(session.player.vars, "score") ?? 0) + Number(readVar(item.vars, "value") ?? 1);
+      this.setUserVariables(session.client, { score });
       this.spawnGem();
     }
   }
 
   private spawnGem(): Item {
-    return this.addItem("gem", this.findFreePosition(48), { value: "1" });
+    return this.addItem("gem", this.findFreePosition(48), { value: 1 });
   }
 
   private wander(dtMs: number): void {

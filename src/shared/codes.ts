@@ -63,6 +63,10 @@ export const MMOErrorCode = {
   IN_LIMBO: "IN_LIMBO",
   /** Sent right before the 4100 close of a user who never set a position. */
   LIMBO_TIMEOUT: "LIMBO_TIMEOUT",
+  /** A write the world's policy does not allow (`roomVars` outside `roomVarsClientWrite`). */
+  FORBIDDEN: "FORBIDDEN",
+  /** Over a per-client rate (`roomVars`: `roomVarsWritesPerSecond`); nothing changed, try later. */
+  RATE_LIMITED: "RATE_LIMITED",
 } as const;
 export type MMOErrorCode = (typeof MMOErrorCode)[keyof typeof MMOErrorCode];
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CHAT_MAX_LENGTH, type ClientMessages, DEFAULT_WORLD, NAME_MAX_LENGTH, VAR_LIMITS } from "./wire";
+import { checkVarValue } from "./vars";
+import { CHAT_MAX_LENGTH, type ClientMessages, DEFAULT_WORLD, NAME_MAX_LENGTH, VAR_LIMITS, type VarValue } from "./wire";
 
 export { CloseCodes, JoinErrorCodes, MMOErrorCode } from "./codes";
 // The plain half (no zod): limits, client message payloads, and `serverMessages`, the table of
@@ -11,18 +12,48 @@ export {
   type ClientMessages,
   DEFAULT_WORLD,
   type IdentityMessage,
+  type JsonValue,
   type MMOError,
   NAME_MAX_LENGTH,
   type ServerMessage,
   type ServerMessageType,
   type ServerMessages,
   type ShutdownNotice,
+  ROOM_VAR_LIMITS,
   VAR_LIMITS,
+  type VarChanges,
+  type VarType,
+  type VarValue,
   serverMessages,
 } from "./wire";
 
 const coordinate = z.number().finite();
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A typed variable value (checkVarValue: finite numbers, bounded strings, bounded JSON), or null to delete. */
+const varValue = z
+  .custom<VarValue>()
+  .superRefine((v, ctx) => {
+    const problem = checkVarValue(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .nullable();
+
+/** Variables to set or delete: 1..VAR_LIMITS.maxKeys names (`vars`, `privateVars`, `roomVars`). */
+const varChanges = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(VAR_LIMITS.maxKeyLength)
+      // A leading letter or digit also keeps out "__proto__" (which msgpack decoding renames).
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "keys start with a letter or digit, then letters, digits, _ . -")
+      .refine((k) => !FORBIDDEN_KEYS.has(k), "reserved key"),
+    varValue,
+  )
+  .refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= VAR_LIMITS.maxKeys, {
+    message: `1..${VAR_LIMITS.maxKeys} variables per message`,
+  });
 
 /** Client -> server messages, validated before anything changes. */
 export const clientMessages = {
@@ -43,21 +74,12 @@ export const clientMessages = {
     .refine((m) => m.text.length >= 1 && m.text.length <= CHAT_MAX_LENGTH, {
       message: `text must be 1..${CHAT_MAX_LENGTH} characters`,
     }),
-  /** User variables to set (a string) or delete (null). */
-  vars: z
-    .record(
-      z
-        .string()
-        .min(1)
-        .max(VAR_LIMITS.maxKeyLength)
-        // A leading letter or digit also keeps out "__proto__" (which msgpack decoding renames).
-        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "keys start with a letter or digit, then letters, digits, _ . -")
-        .refine((k) => !FORBIDDEN_KEYS.has(k), "reserved key"),
-      z.string().max(VAR_LIMITS.maxValueLength).nullable(),
-    )
-    .refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= VAR_LIMITS.maxKeys, {
-      message: `1..${VAR_LIMITS.maxKeys} variables per message`,
-    }),
+  /** User variables to set (a typed value) or delete (null). */
+  vars: varChanges,
+  /** Private user variables (their owner only receives them). */
+  privateVars: varChanges,
+  /** Room Variables, where the world's `roomVarsClientWrite` policy allows. */
+  roomVars: varChanges,
 } as const;
 
 export type PositionMessage = z.output<typeof clientMessages.position>;

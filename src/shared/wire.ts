@@ -11,8 +11,26 @@ import type { InputAck } from "./movement";
 /** The world a client joins when it names none. */
 export const DEFAULT_WORLD = "default";
 
-/** Bounds on user variables, so one client cannot grow the state without limit. */
-export const VAR_LIMITS = { maxKeys: 16, maxKeyLength: 32, maxValueLength: 256 } as const;
+/**
+ * Bounds on the variables a client sets (user, private and Room Variables), so one client cannot
+ * grow the state without limit: names per set (and per message), name length, string length,
+ * and for an object or array value the bytes of its JSON and its nesting depth.
+ */
+export const VAR_LIMITS = { maxKeys: 16, maxKeyLength: 32, maxValueLength: 256, maxJsonBytes: 1024, maxJsonDepth: 4 } as const;
+/** Room Variables a world holds at most through client writes (the server API has no cap). */
+export const ROOM_VAR_LIMITS = { maxKeys: 32 } as const;
+
+/** A JSON value, inside an object or array variable. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * A variable's value, typed on the wire: bool, int or double (a JS number: an integer arrives
+ * as an int), string, or an object/array (sent as JSON). `null` deletes a variable.
+ */
+export type VarValue = boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** The SmartFoxServer-style type of a value (`varTypeOf` in src/shared/vars.ts). */
+export type VarType = "bool" | "int" | "double" | "string" | "object" | "array";
+/** Variables to set (a value) or delete (null), by name. */
+export type VarChanges = Record<string, VarValue | null>;
 export const CHAT_MAX_LENGTH = 200;
 export const NAME_MAX_LENGTH = 24;
 
@@ -31,8 +49,12 @@ export interface ClientMessages {
   input: { up: boolean; down: boolean; left: boolean; right: boolean; seq?: number };
   /** A public message to everyone whose AoI holds the sender (1..CHAT_MAX_LENGTH after trimming). */
   chat: { text: string };
-  /** User variables to set (a string) or delete (null); at most VAR_LIMITS.maxKeys. */
-  vars: Record<string, string | null>;
+  /** User variables to set (a typed value) or delete (null); at most VAR_LIMITS.maxKeys. */
+  vars: VarChanges;
+  /** Private user variables (only their owner receives them), same form and bounds as `vars`. */
+  privateVars: VarChanges;
+  /** Room Variables, if the world's `roomVarsClientWrite` policy allows these names; rate-limited. */
+  roomVars: VarChanges;
 }
 
 // ---------------------------------------------------------------------------------------

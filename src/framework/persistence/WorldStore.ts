@@ -1,3 +1,4 @@
+import type { VarValue } from "../../shared/wire";
 import type { Vec3 } from "../../shared/vector";
 
 /** A saved item: its public and hidden (server-only, JSON-serialisable) variables. */
@@ -7,14 +8,17 @@ export interface SavedItem {
   x: number;
   y: number;
   z: number;
-  vars: Record<string, string>;
+  /** Typed (JSON keeps them: 250 stays a number, true a boolean); older snapshots hold strings. */
+  vars: Record<string, VarValue>;
   hidden: Record<string, unknown>;
 }
 
 /** What a returning player gets back: where they were and their variables (score included). */
 export interface SavedPlayer extends Vec3 {
   name: string;
-  vars: Record<string, string>;
+  vars: Record<string, VarValue>;
+  /** Private user variables (absent: none). */
+  privateVars?: Record<string, VarValue>;
   /** When the player was last seen (ms since epoch): the oldest are forgotten first. */
   seenAt: number;
 }
@@ -28,6 +32,8 @@ export interface WorldSnapshot {
   savedAt: number;
   nextItemId: number;
   items: SavedItem[];
+  /** Room Variables (absent in older snapshots). */
+  roomVars?: Record<string, VarValue>;
   /** By player identity (not session). */
   players: Record<string, SavedPlayer>;
 }

@@ -1,6 +1,6 @@
 import { type Client, ClientState, SchemaSerializer, logger } from "@colyseus/core";
 import { Decoder, StateView } from "@colyseus/schema";
-import { Item, MMOState, Player } from "../../shared/schema";
+import { Item, MMOState, Player, Vars } from "../../shared/schema";
 import { type ColyseusInternals, VERIFIED_VERSIONS, colyseusInternals, installedVersions } from "./colyseusInternals";
 import { FanOutSerializer } from "./FanOutSerializer";
 
@@ -39,7 +39,10 @@ function playScene(serializer: SchemaSerializer<MMOState>): string[] {
   serializer.reset(state);
   const players = [0, 1, 2, 3].map((i) => new Player().assign({ id: `p${i}`, name: `p${i}`, x: i * 10, y: 0, z: 0 }));
   const items = [0, 1, 2].map((i) => new Item().assign({ id: `i${i}`, kind: "gem", x: i * 10, y: 5, z: 0 }));
-  for (const p of players) state.players.set(p.id, p);
+  for (const p of players) {
+    state.players.set(p.id, p);
+    state.privateVars.set(p.id, new Vars());
+  }
   for (const it of items) state.items.set(it.id, it);
   const viewers: Viewer[] = players.slice(0, 3).map((p) => {
     const view = new StateView();
@@ -48,6 +51,7 @@ function playScene(serializer: SchemaSerializer<MMOState>): string[] {
     const decoder = new Decoder(new MMOState());
     decoder.decode(serializer.getFullState(client), { offset: 1 });
     view.add(p);
+    view.add(state.privateVars.get(p.id)!);
     return { view, client, frames, decoder };
   });
   const [a, b, c] = viewers;
@@ -60,8 +64,11 @@ function playScene(serializer: SchemaSerializer<MMOState>): string[] {
     },
     () => {
       players[1].x = 11;
-      players[0].vars.set("hat", "red");
-      items[0].vars.set("value", "5");
+      players[0].vars.strs.set("hat", "red");
+      players[0].vars.nums.set("score", 250);
+      items[0].vars.nums.set("value", 5);
+      state.privateVars.get("p0")!.bools.set("key", true);
+      state.roomVars.strs.set("topic", "hi");
       state.userCount = 4;
     },
     () => {
@@ -73,7 +80,9 @@ function playScene(serializer: SchemaSerializer<MMOState>): string[] {
     },
     () => {
       state.items.delete(items[2].id);
-      players[0].vars.delete("hat");
+      players[0].vars.strs.delete("hat");
+      players[0].vars.bools.set("hat", false);
+      state.privateVars.get("p1")!.json.set("bag", "[1,2]");
       players[1].name = "renamed";
       b.view.remove(players[0]);
     },

@@ -1,4 +1,5 @@
-import { MapSchema, Schema, type } from "@colyseus/schema";
+import { Schema, type } from "@colyseus/schema";
+import { Vars } from "./Vars";
 
 /** What players and items share: an id, a position, and public variables. */
 export class Entity extends Schema {
@@ -6,5 +7,6 @@ export class Entity extends Schema {
   @type("number") x = 0;
   @type("number") y = 0;
   @type("number") z = 0;
-  @type({ map: "string" }) vars = new MapSchema<string>();
+  /** Typed public variables (src/shared/vars.ts reads them: `readVar(entity.vars, "score")`). */
+  @type(Vars) vars = new Vars();
 }

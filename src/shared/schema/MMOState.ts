@@ -1,6 +1,7 @@
 import { MapSchema, Schema, type, view } from "@colyseus/schema";
 import { Item } from "./Item";
 import { Player } from "./Player";
+import { Vars } from "./Vars";
 import { Vec3State } from "./Vec3State";
 
 /**
@@ -20,4 +21,12 @@ export class MMOState extends Schema {
   @type("number") speed = 0;
   /** How often (ms) the server sends patches, so clients can tell a late patch from a pause. */
   @type("uint32") patchRate = 0;
+  /** Room Variables (SmartFoxServer's RoomVariables): visible to everyone in the world. */
+  @type(Vars) roomVars = new Vars();
+  /**
+   * Private user variables, by sessionId: each client's view holds its own entry only, so
+   * another client's bytes never carry them (a separate filtered map, not a @view field on
+   * Player, which would send every player change through the per-view encoder).
+   */
+  @view() @type({ map: Vars }) privateVars = new MapSchema<Vars>();
 }

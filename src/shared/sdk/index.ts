@@ -5,21 +5,27 @@
  */
 export { joinWorld, onProximityUpdate, type Entered, type EntryPoint, type JoinWorldOptions, type ProximityUpdate } from "./proximity";
 export { onChat, onError, onIdentity, onServerMessage, onShutdownNotice, registerServerMessages, sendMessage, type SendArgs } from "./messages";
-export { onItemVariablesUpdate, onUserVariablesUpdate } from "./variables";
-export { Entity, Item, MMOState, Player, Vec3State } from "../schema";
+export { type ChangedVars, onItemVariablesUpdate, onPrivateVariablesUpdate, onRoomVariablesUpdate, onUserVariablesUpdate, privateVariablesOf } from "./variables";
+export { checkVarValue, hasVar, readVar, readVars, sameVarValue, varCount, varNames, varTypeOf, type VarsLike } from "../vars";
+export { Entity, Item, MMOState, Player, Vars, Vec3State } from "../schema";
 export {
   CHAT_MAX_LENGTH,
   type ChatBroadcast,
   type ClientMessages,
   DEFAULT_WORLD,
   type IdentityMessage,
+  type JsonValue,
   type MMOError,
   NAME_MAX_LENGTH,
   type ServerMessage,
   type ServerMessageType,
   type ServerMessages,
   type ShutdownNotice,
+  ROOM_VAR_LIMITS,
   VAR_LIMITS,
+  type VarChanges,
+  type VarType,
+  type VarValue,
   serverMessages,
 } from "../wire";
 export { CLOSE_REASONS, CloseCodes, JoinErrorCodes, MMOErrorCode, REJOIN_CLOSE_CODES } from "../codes";
