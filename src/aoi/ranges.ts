@@ -38,6 +38,7 @@ function isExtents(v: unknown): v is Vec3 {
  * @throws RangeError naming both sizes when it is larger, or when it is not finite numbers >= 0.
  */
 export function checkCustomAoi(box: Vec3, aoi: Vec3): Vec3 {
+  if (box === aoi) return box; // the default argument: nothing to check or allocate (chat calls this per message)
   if (!isExtents(box)) throw new RangeError(`a custom AoI must be {x, y, z} of finite numbers >= 0, got ${JSON.stringify(box)}`);
   const over = AXES.filter((a) => box[a] > aoi[a]);
   if (over.length) {
