@@ -6,6 +6,10 @@ import config from "@colyseus/tools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Vec3 } from "../src/aoi";
 import { MMORoom } from "../src/framework/MMORoom";
+import { PlayerMemory } from "../src/framework/PlayerMemory";
+import { parseSettings } from "../src/framework/settings";
+import { World } from "../src/framework/World";
+import { restoreSnapshot, takeSnapshot } from "../src/framework/worldSnapshot";
 import type { MMOState } from "../src/shared/schema";
 import { type ProximityUpdate, joinWorld, onProximityUpdate } from "../src/shared/sdk";
 import { ids, sleep, until } from "./helpers/server";
@@ -169,5 +173,28 @@ describe("per-entity visibility ranges through real WebSockets", () => {
     room.removeItem(item);
     expect(() => room.setVisibilityRange(item, { x: 10, y: 10, z: 0 })).toThrow(/no item/);
     await a.leave();
+  });
+});
+
+describe("visibility ranges in world snapshots", () => {
+  it("an item's range is saved and restored; one the new settings refuse is dropped, the item kept", () => {
+    const settings = parseSettings({ aoi: AOI, mapLimits: MAP });
+    const world = new World(World.createState(settings), settings);
+    const tower = world.addItem("tower", { x: 100, y: 100 });
+    const gem = world.addItem("gem", { x: 200, y: 100 });
+    world.aoi.setItemRange(tower, { x: 1200, y: 800, z: 0 });
+    const snapshot = JSON.parse(JSON.stringify(takeSnapshot(world, new PlayerMemory(new Map()), [])));
+    expect(snapshot.items.find((i: { id: string }) => i.id === gem.id).range).toBeUndefined();
+
+    const again = new World(World.createState(settings), settings);
+    restoreSnapshot(again, new PlayerMemory(new Map()), snapshot);
+    expect(again.aoi.itemRange(again.requireItem(tower.id))).toEqual({ x: 1200, y: 800, z: 0 });
+    expect(again.aoi.itemRange(again.requireItem(gem.id))).toBeUndefined();
+
+    const smaller = parseSettings({ aoi: { x: 100, y: 100, z: 0 }, mapLimits: MAP });
+    const tight = new World(World.createState(smaller), smaller);
+    restoreSnapshot(tight, new PlayerMemory(new Map()), snapshot);
+    expect(tight.requireItem(tower.id).kind).toBe("tower");
+    expect(tight.aoi.itemRange(tight.requireItem(tower.id))).toBeUndefined();
   });
 });

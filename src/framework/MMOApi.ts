@@ -179,7 +179,8 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
    * entering inside it and leaving outside range + aoiLeaveMargin, with the usual proximity
    * adds and removes at each observer's next update. Larger than the AoI: seen from farther
    * (a landmark, a boss); smaller: only from closer (a sneaking player). A user in limbo
-   * keeps it for when it is placed. Ranges are not in world snapshots.
+   * keeps it for when it is placed. Items' ranges are kept in world snapshots; a user's
+   * range ends with its session.
    * @throws RangeError unless finite and positive (0 on an axis where the AoI is 0), at most
    * `maxVisibilityRange` x the AoI on each axis; Error for an entity not in this room.
    */

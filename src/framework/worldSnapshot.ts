@@ -1,6 +1,7 @@
 import type { Clock } from "@colyseus/core";
 import { logger } from "@colyseus/core";
 import type { Item } from "../shared/schema";
+import type { Vec3 } from "../shared/vector";
 import { readVars } from "../shared/vars";
 import type { IdentitySigner } from "./persistence/identity";
 import type { SavedItem, WorldSnapshot, WorldStore } from "./persistence/WorldStore";
@@ -8,7 +9,7 @@ import type { PlayerMemory } from "./PlayerMemory";
 import type { MMOSession } from "./Sessions";
 import { type World, applyVars } from "./World";
 
-/** The world as a snapshot: its items with their hidden variables, and its players by identity. */
+/** The world as a snapshot: its items with their hidden variables and visibility ranges, and its players by identity. */
 export function takeSnapshot(world: World, memory: PlayerMemory, sessions: Iterable<MMOSession>): WorldSnapshot {
   for (const session of sessions) memory.remember(session);
   const items: SavedItem[] = [];
@@ -21,9 +22,14 @@ export function takeSnapshot(world: World, memory: PlayerMemory, sessions: Itera
       z: item.z,
       vars: readVars(item.vars),
       hidden: Object.fromEntries(world.hiddenVars(item)),
+      ...optionalRange(world.aoi.itemRange(item)),
     });
   });
   return { version: 1, savedAt: Date.now(), nextItemId: world.nextItemId, items, roomVars: readVars(world.state.roomVars), players: memory.all() };
+}
+
+function optionalRange(range: Vec3 | undefined): { range?: Vec3 } {
+  return range ? { range } : {};
 }
 
 /** Puts a snapshot's items back into a new world (items outside the map are dropped). */
@@ -31,7 +37,15 @@ export function restoreSnapshot(world: World, memory: PlayerMemory, snapshot: Wo
   for (const saved of snapshot.items) {
     const p = { x: saved.x, y: saved.y, z: saved.z };
     if (!world.isInsideMap(p)) continue;
-    world.addItem(saved.kind, p, saved.vars, saved.hidden ?? {}, saved.id);
+    const item = world.addItem(saved.kind, p, saved.vars, saved.hidden ?? {}, saved.id);
+    // A range the world's settings no longer allow (a smaller AoI or cap) is dropped: the item stays.
+    if (saved.range) {
+      try {
+        world.aoi.setItemRange(item, saved.range);
+      } catch {
+        // seen within the AoI, as any item
+      }
+    }
   }
   world.nextItemId = Math.max(world.nextItemId, snapshot.nextItemId);
   if (snapshot.roomVars) applyVars(world.state.roomVars, snapshot.roomVars);

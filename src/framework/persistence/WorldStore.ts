@@ -11,6 +11,8 @@ export interface SavedItem {
   /** Typed (JSON keeps them: 250 stays a number, true a boolean); older snapshots hold strings. */
   vars: Record<string, VarValue>;
   hidden: Record<string, unknown>;
+  /** Its own visibility range (`setVisibilityRange`), when it has one. */
+  range?: Vec3;
 }
 
 /** What a returning player gets back: where they were and their variables (score included). */
