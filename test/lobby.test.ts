@@ -118,4 +118,15 @@ describe("the lobby", () => {
     await sleep(600);
     expect(view.updates - before).toBe(0);
   });
+
+  it("a lobby client flooding messages is cut off (4002); the others keep their listing", async () => {
+    const { view: calm } = await joinLobby();
+    const { lobby: noisy } = await joinLobby();
+    const closed = new Promise<number>((resolve) => noisy.onLeave((code: number) => resolve(code)));
+    for (let i = 0; i < 50; i++) noisy.send("filter", { name: "mmo", metadata: { world: `w${i}` } });
+    expect(await Promise.race([closed, sleep(5000).then(() => -1)])).toBe(4002);
+    const player = await enter("lobby-flood", "Fay");
+    await until(() => worldIn(calm, "lobby-flood")?.metadata?.users === 1, "the calm lobby client still hears counts");
+    await player.leave();
+  });
 });

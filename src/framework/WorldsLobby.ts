@@ -2,6 +2,11 @@ import { type Client, LobbyRoom } from "@colyseus/core";
 import type { LobbyWorldsMessage } from "../shared/lobby";
 import type { WorldRegistry } from "./worlds";
 
+/** Clients one lobby room holds (a second lobby room opens beyond it). */
+export const LOBBY_MAX_CLIENTS = 2000;
+/** Messages per second a lobby client may send (`filter`). */
+export const LOBBY_MAX_MESSAGES_PER_SECOND = 5;
+
 type Filter = NonNullable<LobbyRoom["clientOptions"][string]["filter"]>;
 type Listing = LobbyRoom["rooms"][number];
 
@@ -20,6 +25,13 @@ export interface WorldsLobbyOptions {
  * live or not, so a picker can offer a world nobody plays yet.
  */
 export class WorldsLobby extends LobbyRoom {
+  /**
+   * Budgets: every listing change goes to every lobby client, so their number is capped
+   * (LOBBY_MAX_CLIENTS), and a client only ever needs to send the odd `filter` message, so
+   * more than LOBBY_MAX_MESSAGES_PER_SECOND closes it (Colyseus's flood guard, 4002).
+   */
+  override maxClients = LOBBY_MAX_CLIENTS;
+  override maxMessagesPerSecond = LOBBY_MAX_MESSAGES_PER_SECOND;
   private registry?: WorldRegistry;
   private lists = "mmo";
 

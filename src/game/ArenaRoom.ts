@@ -63,8 +63,10 @@ export class ArenaRoom extends MMORoom {
 
   protected override onPlayerMove(session: MMOSession): void {
     const r = this.game.pickupRadius;
-    // A custom AoI may not exceed the room's on any axis (z is 0 in a 2D world).
-    for (const item of this.getProximityItems(session.player, { x: r, y: r, z: Math.min(r, this.settings.aoi.z) })) {
+    // A custom AoI may not exceed the room's on any axis (z is 0 in a 2D world; a world of
+    // the worlds table may have an AoI smaller than the pickup radius).
+    const { aoi } = this.settings;
+    for (const item of this.getProximityItems(session.player, { x: Math.min(r, aoi.x), y: Math.min(r, aoi.y), z: Math.min(r, aoi.z) })) {
       if (item.kind !== "gem") continue;
       this.removeItem(item);
       // Typed: numbers (a score a world saved before variables were typed is a string; Number() reads both).
