@@ -108,7 +108,7 @@ export default config({
   rooms: {
     // One room per world: `joinOrCreate("mmo", { world: "forest" })`.
     // Realtime listing: the lobby hears of every world's rooms and their counts as they change.
-    mmo: defineRoom(ArenaRoom, { worlds, game: gameSettings, persistence }).filterBy(["world"]).enableRealtimeListing(),
+    mmo: defineRoom(ArenaRoom, { worlds, game: gameSettings, persistence }).filterBy(["world", "region"]).enableRealtimeListing(),
     // Colyseus's LobbyRoom: the live worlds with their counts, and the declared ones (`worlds`).
     lobby: defineRoom(WorldsLobby, { worlds }),
     // Game logic in any language: one backend process per room, JSON lines on stdin/stdout

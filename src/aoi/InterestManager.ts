@@ -47,10 +47,13 @@ export class InterestManager<P, I> {
     this.leaveBox = growVec(aoi, leaveMargin);
   }
 
-  /** Places (or moves) a player; a player placed for the first time starts observing. */
-  placePlayer(player: P, p: Vec3): void {
+  /**
+   * Places (or moves) a player; a player placed for the first time starts observing, unless
+   * `observe` is false (a region's ghost of a neighbour's player: seen, never seeing).
+   */
+  placePlayer(player: P, p: Vec3, observe = true): void {
     this.players.insert(player, p);
-    if (!this.observers.has(player)) {
+    if (observe && !this.observers.has(player)) {
       this.observers.set(player, { players: new Interest<P>(), items: new Interest<I>(), due: Number.NaN, slot: this.nextSlot++ });
       const range = this.playerRanges.get(player);
       if (range) this.applyRange(this.players, player, range);
@@ -114,6 +117,16 @@ export class InterestManager<P, I> {
     this.observers.delete(player);
     this.players.remove(player);
     this.playerRanges.delete(player);
+  }
+
+  /** Stops a player observing (it stays seen where it is): a player handed to another region, now a ghost here. */
+  stopObserving(player: P): void {
+    this.observers.delete(player);
+  }
+
+  /** True while a player observes (placed, not a ghost). */
+  isObserver(player: P): boolean {
+    return this.observers.has(player);
   }
 
   /** Removes an item; like `removePlayer`, observers drop it silently. */

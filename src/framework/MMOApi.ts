@@ -163,6 +163,15 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
     checkCustomAoi(aoi, this.settings.aoi);
     const pos = this.centerOf(center);
     if (!pos) return 0;
+    this.onProximitySend(pos, aoi, type, message);
+    return this.deliverProximity(pos, aoi, type, message);
+  }
+
+  /** A proximity message is being sent (a split world forwards it to the neighbouring regions its box reaches). */
+  protected onProximitySend(_center: Vec3, _half: Vec3, _type: string, _message: unknown): void {}
+
+  /** Sends to this room's connected, positioned users inside the box; returns how many got it. */
+  protected deliverProximity(pos: Vec3, aoi: Vec3, type: string, message: unknown): number {
     let sent = 0;
     for (const player of this.entities.aoi.playersNear(pos, aoi)) {
       const session = this.sessions.get(player.id);

@@ -1,12 +1,18 @@
 import { type AuthContext, type Client, CloseCode, type Delayed, ServerError, matchMaker } from "@colyseus/core";
 import { Encoder, StateView } from "@colyseus/schema";
-import { aoiSeconds, bytesSent, liveRooms, messagesRejected, patchSeconds } from "../ops/metrics";
+import { aoiSeconds, bytesSent, handoffs, liveRooms, messagesRejected, patchSeconds } from "../ops/metrics";
 import { roomBudget } from "../ops/roomBudget";
 import { logRoomError, refusedJoin } from "../ops/roomLog";
 import { CloseCodes, JoinErrorCodes, MMOErrorCode } from "../shared/codes";
 import type { WorldListing } from "../shared/lobby";
 import { describeIssues, joinOptionsSchema } from "../shared/protocol";
 import { type MMOState, Player } from "../shared/schema";
+import { readVars } from "../shared/vars";
+import type { GhostBatch } from "../regions/Ghosts";
+import { Ghosts } from "../regions/Ghosts";
+import { type HandoffAuth, type HandoffPayload, handoffContext, handoffIn, isHandoffAuth } from "../regions/handoff";
+import { RegionGrid, type RegionName } from "../regions/RegionGrid";
+import { RegionLink } from "../regions/RegionLink";
 import { type MessageContext, registerMessageHandlers } from "./messages";
 import { MMOApi } from "./MMOApi";
 import { Movement } from "./Movement";
@@ -19,6 +25,8 @@ import { chooseSerializer } from "./serializer/selfCheck";
 import { type GuestAuth, type MMOSession, Sessions, limboCap } from "./Sessions";
 import { type MMOSettings, type MMOSettingsInput, parseSettings } from "./settings";
 import { World, applyVars } from "./World";
+import type { Vec3 } from "../shared/vector";
+import type { VarValue } from "../shared/wire";
 import type { WorldRegistry } from "./worlds";
 import { type PersistenceOptions, WorldKeeper, restoreSnapshot, takeSnapshot } from "./worldSnapshot";
 import { type LockState, WorldLock } from "./WorldLock";
@@ -35,9 +43,27 @@ export type { WorldListing } from "../shared/lobby";
 /** Count changes reach the listing (the matchmaking driver, Redis in a cluster) at most this often. */
 export const LISTING_REFRESH_MS = 500;
 
+/** A ghost no batch refreshed for this long is dropped (its region stopped sending: a dead process). */
+const GHOST_TTL_MS = 1500;
+/** A region room with no user and no ghost for this long closes (saving its part of the world). */
+const REGION_IDLE_MS = 30_000;
+/** A failed handoff is retried after this long. */
+const HANDOFF_RETRY_MS = 1000;
+/** An offered handoff the client did not take is offered again after this long (past the seat reservation's expiry). */
+const HANDOFF_RESERVATION_MS = 16_000;
+
+/** `next` as changes over `current`: every name of `current` that `next` lacks is deleted (null). */
+function varsReplacing(current: Record<string, unknown>, next: Record<string, unknown>): Record<string, VarValue | null> {
+  const out: Record<string, VarValue | null> = {};
+  for (const name of Object.keys(current)) if (!(name in next)) out[name] = null;
+  return Object.assign(out, next) as Record<string, VarValue | null>;
+}
+
 /** Options the room is created with: `settings` from arena.config.ts, `world` from the client. */
 export interface MMORoomOptions {
   world?: string;
+  /** The region of a world split into regions (`regionSize`): "" is the entry region. */
+  region?: string;
   /** Resolved once by `resolveSettings` (arena.config.ts); the room only validates them. */
   settings?: MMOSettings | MMOSettingsInput;
   /**
@@ -90,13 +116,23 @@ export class MMORoom extends MMOApi {
   private listed = "";
   /** The world's title (the worlds table's; its name when it has none). */
   title = "";
+  /** This room's region ("" : the entry region, or the whole world when it is not split). */
+  region: RegionName = "";
+  /** Set when the world is split into regions: the grid, the border ghosts and the link to the neighbours. */
+  protected regions?: { grid: RegionGrid; ghosts: Ghosts; link: RegionLink };
+  /** No own user and no neighbour's ghost since then (room clock ms): an idle region room closes. */
+  private idleSince = 0;
+  private nextCountRefresh = 0;
 
   /**
    * Runs in matchmaking before a room is picked: validates the join options, gives `world` its
    * default (so "" and "default" share a room), and keeps only the validated options: they
    * are what stays with the seat reservation.
    */
-  static override async onAuth(_token: string, options: Record<string, unknown>, _context: AuthContext) {
+  static override async onAuth(_token: string, options: Record<string, unknown>, context: AuthContext) {
+    // A neighbouring region hands a player over (server-side only: see regions/handoff.ts).
+    const handoff = handoffIn(context);
+    if (handoff) return handoff;
     if (options === null || typeof options !== "object") throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, "join options must be an object");
     const parsed = joinOptionsSchema.safeParse(options);
     if (!parsed.success) throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
@@ -112,6 +148,9 @@ export class MMORoom extends MMOApi {
     if (options.worlds && !declared) throw refusedJoin(JoinErrorCodes.UNKNOWN_WORLD, `unknown world "${this.world}": this server joins only the worlds it declares`);
     const s = (this.settings = declared?.settings ?? parseSettings(options.settings));
     this.title = declared?.title ?? this.world;
+    this.region = joinOptionsSchema.shape.region.parse(options.region);
+    const grid = new RegionGrid(s.mapLimits, s.regionSize);
+    if (!grid.has(this.region)) throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, `world "${this.world}" has no region "${this.region}" (${grid.cols}x${grid.rows} regions)`);
     roomBudget.acquire(this.roomName ?? "mmo");
     this.budgetTaken = true;
     // Not maxClients: a full (locked) room would make matchmaking open a second room for the
@@ -129,9 +168,10 @@ export class MMORoom extends MMOApi {
     liveRooms.add(this);
     void this.setMetadata(this.listingMetadata());
     registerMessageHandlers(this, this.messageContext());
+    if (!grid.single) await this.joinRegions(grid);
 
     // One live room per world, cluster-wide; a closing one is waited for (its final save).
-    this.worldLock = new WorldLock(this.presence, this.world, this.roomId);
+    this.worldLock = new WorldLock(this.presence, this.storeKey(), this.roomId);
     await this.worldLock.acquire(WorldLock.WAIT_MS);
     this.playing = new PlayingIdentities(this.presence, this.world, this.roomId);
     this.clock.setInterval(() => {
@@ -141,7 +181,7 @@ export class MMORoom extends MMOApi {
 
     if (WorldKeeper.accepts(options.persistence)) {
       this.signer = options.persistence.identity;
-      this.keeper = new WorldKeeper(options.persistence, this.world, () => this.snapshot(), () => this.entities.entered);
+      this.keeper = new WorldKeeper(options.persistence, this.storeKey(), () => this.snapshot(), () => this.entities.entered);
       const saved = await this.keeper.start(this.clock);
       if (saved) restoreSnapshot(this.entities, this.memory, saved);
       this.restored = saved !== undefined;
@@ -153,7 +193,8 @@ export class MMORoom extends MMOApi {
    * refused (4401), and so is an identity already playing this world, here or in another
    * room of the cluster (4409).
    */
-  override async onAuth(_client: Client, options: Record<string, unknown>): Promise<GuestAuth | true> {
+  override async onAuth(client: Client, options: Record<string, unknown>): Promise<GuestAuth | HandoffAuth | true> {
+    if (isHandoffAuth(client.auth)) return client.auth;
     if (!this.signer) return true;
     const auth = this.sessions.authenticate(this.signer, options?.token);
     if (!auth.issuedToken) await this.playing?.admit(auth.playerId);
@@ -161,6 +202,7 @@ export class MMORoom extends MMOApi {
   }
 
   override onJoin(client: Client, options: Record<string, unknown> = {}): void {
+    if (isHandoffAuth(client.auth)) return this.joinFromHandoff(client, client.auth.handoff);
     const parsed = joinOptionsSchema.safeParse(options);
     if (!parsed.success) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
     const { maxUsers, userMaxLimboSeconds, maxLimboShare } = this.settings;
@@ -215,6 +257,7 @@ export class MMORoom extends MMOApi {
   override onLeave(client: Client): void {
     const session = this.sessions.get(client);
     if (!session) return;
+    if (session.handoff?.done && this.regions) return this.leaveAfterHandoff(client, session);
     this.memory.remember(session);
     if (session.identity) void this.playing?.leave(session.identity).catch(() => {});
     this.movement.stop(session);
@@ -234,6 +277,7 @@ export class MMORoom extends MMOApi {
     // over the patches in between, so every patch carries an even share of the work.
     const t0 = performance.now();
     this.entities.aoi.updateDue(this.clock.currentTime, this.settings.proximityUpdateMillis, this.applyDiff);
+    if (this.regions) this.regionStep();
     aoiSeconds.observe((performance.now() - t0) / 1000);
   }
 
@@ -267,6 +311,7 @@ export class MMORoom extends MMOApi {
 
   override async onDispose(): Promise<void> {
     this.closing = true;
+    await this.regions?.link.stop().catch(() => {});
     liveRooms.delete(this);
     if (this.budgetTaken) roomBudget.release(this.roomName ?? "mmo");
     this.budgetTaken = false;
@@ -315,7 +360,8 @@ export class MMORoom extends MMOApi {
 
   /** What the room listing shows of this world (`/monitor` and the lobby: world, title, users, limbo, maxUsers). */
   listingMetadata(): WorldListing {
-    return { world: this.world, title: this.title, users: this.sessions.size, limbo: this.sessions.limboCount(), maxUsers: this.settings.maxUsers };
+    // `region` is also a matchmaking filter (filterBy world and region), read from the metadata.
+    return { world: this.world, region: this.region, title: this.title, users: this.sessions.size, limbo: this.sessions.limboCount(), maxUsers: this.settings.maxUsers };
   }
 
   /**
@@ -343,6 +389,150 @@ export class MMORoom extends MMOApi {
       sendToProximity: (center, type, message) => this.sendToProximity(center, type, message),
       sendError: (client, code, message, request) => this.sendError(client, code, message, request),
     };
+  }
+
+  /** Where this room's world (its region's part) is saved and locked: the world's name, plus `~region` beyond the entry region. */
+  private storeKey(): string {
+    return this.region === "" ? this.world : `${this.world}~${this.region}`;
+  }
+
+  /** A split world: ghosts in and out through presence, world-wide counts, spawns inside this region. */
+  private async joinRegions(grid: RegionGrid): Promise<void> {
+    const s = this.settings;
+    const margin = Math.max(s.aoi.x, s.aoi.y) + s.aoiLeaveMargin;
+    const ghosts = new Ghosts(this.entities, grid, this.region, margin);
+    const link = new RegionLink(this.presence, this.world, this.region, (batch) => this.onGhostBatch(batch));
+    this.regions = { grid, ghosts, link };
+    this.entities.spawnArea = grid.bounds(this.region);
+    if (this.region !== "") this.entities.itemIdPrefix = `${this.region}.`;
+    // A region room stays while its neighbours' players are near (their clients see its items); it closes once idle.
+    this.autoDispose = false;
+    this.idleSince = this.clock.currentTime;
+    await link.start();
+  }
+
+  /** Once per patch in a split world: handoffs due, this patch's ghost batches, expired ghosts, the world's count. */
+  private regionStep(): void {
+    const { grid, ghosts, link } = this.regions!;
+    const now = this.clock.currentTime;
+    for (const session of this.sessions.values()) {
+      if (session.inLimbo || session.reconnection || session.kicked) continue;
+      if (session.handoff && !(session.handoff.retryAt !== undefined && now >= session.handoff.retryAt)) continue;
+      const pos = this.entities.positionOf(session.player);
+      if (!pos) continue;
+      const target = grid.ownerWithHysteresis(this.region, pos, this.settings.handoffHysteresis);
+      if (target !== this.region) void this.handOver(session, target);
+    }
+    link.send(ghosts.collect());
+    ghosts.expire(now, GHOST_TTL_MS);
+    if (this.sessions.size > 0 || ghosts.size > 0) this.idleSince = now;
+    else if (now - this.idleSince > REGION_IDLE_MS && !this.closing) void this.disconnect();
+    if (now >= this.nextCountRefresh) {
+      this.nextCountRefresh = now + 1000;
+      link.setCount(this.sessions.size);
+      void link.refreshCount().then((total) => (this.state.userCount = total)).catch(() => {});
+    }
+  }
+
+  private onGhostBatch(batch: GhostBatch): void {
+    if (!this.regions || batch.from === this.region) return;
+    const events = this.regions.ghosts.apply(batch, this.clock.currentTime);
+    for (const e of events) this.deliverProximity(e.center, e.half, e.type, e.message);
+  }
+
+  /** A proximity message reaches this region's users too, and the neighbours' its box reaches (AoI-scoped chat across borders). */
+  protected override onProximitySend(center: Vec3, half: Vec3, type: string, message: unknown): void {
+    this.regions?.ghosts.forwardProximity(center, half, type, message);
+  }
+
+  /**
+   * Hands a player to the neighbouring region `target`: reserves its seat there (matchmaking
+   * creates that region's room on whichever process it picks) with everything the player is,
+   * then tells the client to switch. Until the neighbour has it, the player stays here, moving
+   * and seen; a failure (the neighbour's process is gone) keeps it here and retries in a second.
+   */
+  private async handOver(session: MMOSession, target: RegionName): Promise<void> {
+    const { player } = session;
+    const now = this.clock.currentTime;
+    session.handoff = { to: target, since: now, done: false };
+    const payload: HandoffPayload = {
+      id: player.id,
+      name: player.name,
+      identity: session.identity,
+      from: this.region,
+      fromRoomId: this.roomId,
+      x: player.x,
+      y: player.y,
+      z: player.z,
+      vars: readVars(player.vars),
+      privateVars: readVars(this.state.privateVars.get(player.id)),
+      keys: { ...session.keys },
+    };
+    try {
+      const reservation = await matchMaker.joinOrCreate(this.roomName, { world: this.world, region: target }, handoffContext(payload));
+      if (this.sessions.get(player.id) !== session || session.reconnection) return;
+      session.handoff.retryAt = this.clock.currentTime + HANDOFF_RESERVATION_MS;
+      session.client.send("handoff", { region: target, reservation });
+      handoffs.inc({ result: "offered" });
+    } catch (error) {
+      session.handoff.retryAt = this.clock.currentTime + HANDOFF_RETRY_MS;
+      handoffs.inc({ result: "failed" });
+      logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "handoff");
+    }
+  }
+
+  /**
+   * The neighbour has the player (its onJoin calls this, through matchmaking's remote call):
+   * the old connection closes with HANDED_OFF and the player stays here as the neighbour's ghost.
+   */
+  completeHandoff(id: string): boolean {
+    const session = this.sessions.get(id);
+    if (!session?.handoff || session.handoff.done) return false;
+    session.handoff.done = true;
+    session.kicked = true;
+    session.client.leave(CloseCodes.HANDED_OFF, "HANDED_OFF");
+    handoffs.inc({ result: "completed" });
+    return true;
+  }
+
+  private leaveAfterHandoff(client: Client, session: MMOSession): void {
+    this.movement.stop(session);
+    this.sessions.close(session);
+    client.view?.dispose();
+    this.regions!.ghosts.demote(session.player, session.handoff!.to, this.clock.currentTime);
+    this.state.userCount = Math.max(this.state.userCount - 1, this.sessions.size);
+    this.usersChanged();
+  }
+
+  /**
+   * A player handed over by a neighbour: the same id (its seat kept the sessionId), name,
+   * identity, variables and held keys, placed where the neighbour's last ghost batch put it (or
+   * where the handoff left it), never in limbo. The ghost this region held becomes the player,
+   * so this region's clients see it go on, not leave and re-enter.
+   */
+  private joinFromHandoff(client: Client, h: HandoffPayload): void {
+    const ghosts = this.regions?.ghosts;
+    if (!ghosts) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, "this world is not split into regions");
+    if (this.sessions.size >= this.settings.maxUsers) throw new ServerError(JoinErrorCodes.WORLD_FULL, "this region is full");
+    const ghost = ghosts.adopt(h.id);
+    const player = ghost ?? new Player().assign({ id: h.id, name: h.name });
+    if (!ghost) this.entities.addPlayer(player);
+    const pos = ghost ? { x: ghost.x, y: ghost.y, z: ghost.z } : { x: h.x, y: h.y, z: h.z };
+    client.view = new StateView();
+    const session = this.sessions.open(client, player, this.settings.userMaxLimboSeconds, (s) => this.expireLimbo(s));
+    this.entities.promoteGhost(player, this.entities.isInsideMap(pos) ? pos : this.entities.checkedPosition(h));
+    client.view.add(this.entities.privateVarsOf(player));
+    applyVars(player.vars, varsReplacing(readVars(player.vars), h.vars));
+    applyVars(this.entities.privateVarsOf(player), h.privateVars);
+    if (h.identity) {
+      session.identity = h.identity;
+      void this.playing?.enter(h.identity, WorldLock.TTL_SECONDS).catch(() => {});
+    }
+    this.setUserPosition(client, pos);
+    this.movement.setKeys(session, h.keys);
+    this.state.userCount = Math.max(this.state.userCount + 1, this.sessions.size);
+    this.usersChanged();
+    void matchMaker.remoteRoomCall(h.fromRoomId, "completeHandoff", [h.id]).catch(() => {});
   }
 
   private expireLimbo(session: MMOSession): void {

@@ -26,6 +26,11 @@ export interface MMOSession {
   movedAt?: number;
   /** Room clock time of the join (the oldest limbo user makes room first). */
   joinedAt: number;
+  /**
+   * Set while the player is being handed to a neighbouring region: where to, since when, whether
+   * the neighbour has it (`done`), and when to offer it again if it did not take (`retryAt`).
+   */
+  handoff?: { to: string; since: number; done: boolean; retryAt?: number };
 }
 
 /** What `onAuth` hands to `onJoin` (as `client.auth`): the identity, and a new token to send. */

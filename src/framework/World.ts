@@ -23,6 +23,10 @@ export class World {
   private readonly hidden = new Map<string, Map<string, unknown>>();
   /** The next item id is `i${nextItemId}` (kept in snapshots so ids are never reused). */
   nextItemId = 1;
+  /** Put before item ids, so ids stay world-global when a world is split into regions ("1_0." in region 1_0). */
+  itemIdPrefix = "";
+  /** Where `findFreePosition` looks (a region's own bounds when the world is split; the map otherwise). */
+  spawnArea?: { lower: Vec3; higher: Vec3 };
   /** True once a player took a position here (a world nobody entered is not worth saving). */
   entered = false;
 
@@ -58,6 +62,51 @@ export class World {
     else this.aoi.placeItem(entity, pos);
   }
 
+  /**
+   * Puts a ghost (a read-only mirror of a neighbouring region's entity, src/regions/Ghosts.ts)
+   * at `pos`: in the state and seen by observers like any entity, but a ghost player observes
+   * nothing, and a ghost is in no snapshot and has no hidden variables.
+   */
+  placeGhost(entity: Entity, pos: Vec3): void {
+    entity.x = pos.x;
+    entity.y = pos.y;
+    entity.z = pos.z;
+    if (entity instanceof Player) this.aoi.placePlayer(entity, pos, false);
+    else this.aoi.placeItem(entity, pos);
+  }
+
+  /** Adds a ghost to the state (unplaced until `placeGhost`). */
+  addGhost(entity: Entity): void {
+    if (entity instanceof Player) this.state.players.set(entity.id, entity);
+    else this.state.items.set(entity.id, entity);
+  }
+
+  /** Removes a ghost from the state and the AoI index. */
+  removeGhost(entity: Entity): void {
+    if (entity instanceof Player) {
+      this.aoi.removePlayer(entity);
+      if (this.state.players.get(entity.id) === entity) this.state.players.delete(entity.id);
+    } else {
+      this.aoi.removeItem(entity);
+      if (this.state.items.get(entity.id) === entity) this.state.items.delete(entity.id);
+    }
+  }
+
+  /**
+   * A player of this region becomes a ghost of `region`'s (handed over): it stays in the state
+   * and in its observers' views, stops observing, and loses its private variables here.
+   */
+  demoteToGhost(player: Player): void {
+    this.aoi.stopObserving(player);
+    this.state.privateVars.delete(player.id);
+  }
+
+  /** A ghost player becomes this region's own (handed over from a neighbour): it observes from now on. */
+  promoteGhost(player: Player, pos: Vec3): void {
+    if (!this.state.privateVars.has(player.id)) this.state.privateVars.set(player.id, new Vars());
+    this.place(player, pos);
+  }
+
   /** Adds a player to the state, unplaced: in no view until `place` (SmartFoxServer's limbo). */
   addPlayer(player: Player): void {
     this.state.players.set(player.id, player);
@@ -80,7 +129,7 @@ export class World {
   /** Adds an item at `pos` with its public and hidden (server-only) variables. */
   addItem(kind: string, pos: Position, publicVars: PublicVars = {}, hiddenVars: Record<string, unknown> = {}, id?: string): Item {
     const p = this.checkedPosition(pos);
-    const item = new Item().assign({ id: id ?? `i${this.nextItemId++}`, kind });
+    const item = new Item().assign({ id: id ?? `${this.itemIdPrefix}i${this.nextItemId++}`, kind });
     applyVars(item.vars, publicVars);
     this.hidden.set(item.id, new Map(Object.entries(hiddenVars)));
     this.state.items.set(item.id, item);
@@ -91,11 +140,16 @@ export class World {
   /** Removes an item; observers that saw it drop it at their next update. */
   removeItem(item: Item | string): boolean {
     const it = typeof item === "string" ? this.state.items.get(item) : item;
-    if (!it || this.state.items.get(it.id) !== it) return false;
+    if (!it || this.state.items.get(it.id) !== it || !this.hidden.has(it.id)) return false;
     this.aoi.removeItem(it);
     this.state.items.delete(it.id);
     this.hidden.delete(it.id);
     return true;
+  }
+
+  /** True for this world's own item (false for a neighbouring region's ghost, which is read-only here). */
+  ownsItem(item: Item): boolean {
+    return this.hidden.has(item.id);
   }
 
   /** An item of this world, by id or instance; throws when there is none. */
@@ -142,7 +196,7 @@ export class World {
    * (the best of `attempts` tries if the map is crowded). Costs `attempts` grid queries.
    */
   findFreePosition(clearance = 32, attempts = 32): Vec3 {
-    const { lower, higher } = this.settings.mapLimits;
+    const { lower, higher } = this.spawnArea ?? this.settings.mapLimits;
     const box = { x: clearance, y: clearance, z: clearance };
     let best: Vec3 = lower;
     let bestCrowd = Infinity;

@@ -19,6 +19,17 @@ export const mmoSettingsSchema = z
       .object({ lower: vec3, higher: vec3 })
       .strict()
       .default({ lower: { x: 0, y: 0, z: 0 }, higher: { x: 6400, y: 6400, z: 0 } }),
+    /**
+     * Width and height (x, y) of a region: the world is split into a grid of region rooms of
+     * this size (src/regions/). 0 on both axes (the default): one region, one room, as before.
+     */
+    regionSize: z.object({ x: finite.min(0), y: finite.min(0) }).strict().default({ x: 0, y: 0 }),
+    /**
+     * Units a player may stray past its region's border before it is handed to the neighbour
+     * (so walking along a border does not flap). Must stay under the AoI plus aoiLeaveMargin
+     * (the ghost margin), so a handed-over player is still mirrored back right away.
+     */
+    handoffHysteresis: finite.min(0).default(48),
     /** Seconds a joined user may stay without a position before being disconnected (4100). */
     userMaxLimboSeconds: finite.positive().default(50),
     /** How often AoI membership is recomputed, in ms. */
@@ -65,6 +76,9 @@ export const mmoSettingsSchema = z
   .strict()
   .refine((s) => (["x", "y", "z"] as const).every((a) => s.mapLimits.lower[a] <= s.mapLimits.higher[a]), {
     message: "mapLimits.lower must be <= mapLimits.higher on every axis",
+  })
+  .refine((s) => s.handoffHysteresis < Math.min(s.aoi.x, s.aoi.y) + s.aoiLeaveMargin, {
+    message: "handoffHysteresis must be under the AoI (x and y) plus aoiLeaveMargin",
   });
 
 export type MMOSettings = z.output<typeof mmoSettingsSchema>;

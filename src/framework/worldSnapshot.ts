@@ -14,6 +14,7 @@ export function takeSnapshot(world: World, memory: PlayerMemory, sessions: Itera
   for (const session of sessions) memory.remember(session);
   const items: SavedItem[] = [];
   world.state.items.forEach((item: Item) => {
+    if (!world.ownsItem(item)) return; // a neighbouring region's ghost: saved by its own region
     items.push({
       id: item.id,
       kind: item.kind,

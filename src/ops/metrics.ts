@@ -57,6 +57,13 @@ export const bytesSent = new Counter({
   help: "State patch bytes handed to client sockets",
   registers: [registry],
 });
+export const handoffs = new Counter({
+  name: "mmo_handoffs_total",
+  help: "Players handed between region rooms, by result: offered (seat reserved, client told), completed (the neighbour has it), failed (no seat: retried)",
+  labelNames: ["result"],
+  registers: [registry],
+});
+
 export const messagesRejected = new Counter({
   name: "mmo_messages_rejected_total",
   help: "Client messages refused, by error code",

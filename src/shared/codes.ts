@@ -22,6 +22,8 @@ export const CloseCodes = {
   MAY_TRY_RECONNECT: 4010,
   /** A user who never set a position within `userMaxLimboSeconds` (SmartFoxServer's limbo timeout). */
   LIMBO_TIMEOUT: 4100,
+  /** The player went on in a neighbouring region room (a handoff): the SDK has already switched. */
+  HANDED_OFF: 4105,
   /** The connection went away without a close frame (network loss, a killed process). */
   ABNORMAL_CLOSURE: 1006,
   GOING_AWAY: 1001,
@@ -87,6 +89,7 @@ export const CLOSE_REASONS: Readonly<Record<number, string>> = {
   [CloseCodes.WITH_ERROR]: "closed by the server: too many messages, or a join it refused",
   [CloseCodes.FAILED_TO_RECONNECT]: "could not reconnect",
   [CloseCodes.LIMBO_TIMEOUT]: "no position was set in time",
+  [CloseCodes.HANDED_OFF]: "the player went on in the neighbouring region",
   [CloseCodes.ABNORMAL_CLOSURE]: "the connection was lost",
   [CloseCodes.MESSAGE_TOO_BIG]: "a message was too large",
 };

@@ -16,6 +16,8 @@ export interface WorldListing {
   /** Users without a position yet. */
   limbo: number;
   maxUsers: number;
+  /** The room's region ("" : the entry region, or the whole world when it is not split); `users` are this region's. */
+  region: string;
 }
 
 /** A world the server declares (its worlds table, or defined at runtime), live or not. */

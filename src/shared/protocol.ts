@@ -106,6 +106,12 @@ export const joinOptionsSchema = z.object({
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/, "world names are letters, digits, _ and -")
     .default(DEFAULT_WORLD),
+  /** The region room to join ("" : the entry region; "cx_cy" another one, for a rejoin after a drain or a crash). */
+  region: z
+    .string()
+    .max(9)
+    .regex(/^(\d{1,4}_\d{1,4})?$/, "regions are named like 1_0")
+    .default(""),
   name: z.string().max(NAME_MAX_LENGTH * 4).optional(),
   /** Checked in onAuth (identities). */
   token: z.string().max(200).optional(),

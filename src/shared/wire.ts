@@ -88,6 +88,16 @@ export interface ShutdownNotice {
   seconds: number;
 }
 
+/**
+ * A player crossed into a neighbouring region: join `reservation` (the SDK's
+ * `consumeSeatReservation`) and go on there; the old room then closes with 4105 (HANDED_OFF).
+ * joinWorld's `followHandoffs` does it.
+ */
+export interface HandoffMessage {
+  region: string;
+  reservation: { name: string; sessionId: string; roomId: string; processId: string; publicAddress?: string; reconnectionToken?: string; devMode?: boolean };
+}
+
 /** One row of `serverMessages`: what the message means; its payload type rides along at compile time. */
 export interface ServerMessage<Payload> {
   readonly doc: string;
@@ -103,6 +113,7 @@ export const serverMessages = {
   chat: message<ChatBroadcast>("a public message from a player whose AoI holds this client"),
   error: message<MMOError>("a refused request; right before a 4100 close, LIMBO_TIMEOUT"),
   server_shutdown: message<ShutdownNotice>("the server is draining: the world moves elsewhere in `seconds`"),
+  handoff: message<HandoffMessage>("the player crossed into a neighbouring region: consume `reservation` and go on there (the old room closes with 4105)"),
   ack: message<InputAck>("to the player who moves with keys: the input (`seq`) the server applies, for how long (`ms`), and where it left the player"),
 } as const;
 

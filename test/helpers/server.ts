@@ -21,7 +21,7 @@ export async function bootMMO(
   roomClass: typeof MMORoom = MMORoom,
   options: Omit<MMORoomOptions, "settings" | "world"> & Record<string, unknown> = {},
 ): Promise<ColyseusTestServer> {
-  return bootRooms({ mmo: defineRoom(roomClass, { ...options, settings }).filterBy(["world"]) });
+  return bootRooms({ mmo: defineRoom(roomClass, { ...options, settings }).filterBy(["world", "region"]) });
 }
 
 /** Resolves when `predicate` holds, polling; rejects after `ms` with `what` in the message. */

@@ -4,6 +4,7 @@
  * types and codes. The @colyseus-mmo/sdk package (packages/sdk) is this entry, compiled.
  */
 export { joinWorld, onProximityUpdate, type Entered, type EntryPoint, type JoinWorldOptions, type ProximityUpdate } from "./proximity";
+export { followHandoffs, regionOf, type RegionSwitch } from "./handoff";
 export { onChat, onError, onIdentity, onServerMessage, onShutdownNotice, registerServerMessages, sendMessage, type SendArgs } from "./messages";
 export { type ChangedVars, onItemVariablesUpdate, onPrivateVariablesUpdate, onRoomVariablesUpdate, onUserVariablesUpdate, privateVariablesOf } from "./variables";
 export { checkVarValue, hasVar, readVar, readVars, sameVarValue, varCount, varNames, varTypeOf, type VarsLike } from "../vars";
@@ -11,6 +12,7 @@ export { Entity, Item, MMOState, Player, Vars, Vec3State } from "../schema";
 export {
   CHAT_MAX_LENGTH,
   type ChatBroadcast,
+  type HandoffMessage,
   type ClientMessages,
   DEFAULT_WORLD,
   type IdentityMessage,

@@ -26,6 +26,8 @@ export interface ProximityUpdate {
 export interface JoinWorldOptions {
   /** The world to join (one room per world). Default DEFAULT_WORLD ("default"). */
   world?: string;
+  /** A region of a world split into regions ("" : the entry region); a rejoin after a drain passes `regionOf(room)`. */
+  region?: string;
   /** Display name; the server trims it, limits its length and makes it unique in the world. */
   name?: string;
   /** The guest identity token the server sent in an `identity` message on an earlier join. */
@@ -44,7 +46,7 @@ export interface JoinWorldOptions {
  * server sends (registerServerMessages; hooks: onChat, onError, onIdentity, onShutdownNotice).
  */
 export async function joinWorld(client: Client, options: JoinWorldOptions = {}): Promise<Room<MMOState>> {
-  const joinOptions = { world: options.world ?? DEFAULT_WORLD, name: options.name, token: options.token };
+  const joinOptions = { world: options.world ?? DEFAULT_WORLD, region: options.region, name: options.name, token: options.token };
   const room =
     options.decode === "classes" ? await client.joinOrCreate("mmo", joinOptions, MMOState) : await client.joinOrCreate<MMOState>("mmo", joinOptions);
   registerServerMessages(room);

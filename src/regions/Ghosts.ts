@@ -1,0 +1,233 @@
+import { Item, Player } from "../shared/schema";
+import { readVars, writeVar } from "../shared/vars";
+import type { VarValue } from "../shared/wire";
+import type { Vec3 } from "../shared/vector";
+import type { World } from "../framework/World";
+import type { RegionGrid, RegionName } from "./RegionGrid";
+
+/**
+ * One mirrored entity, as a tuple (JSON arrays cost a third of the bytes of objects):
+ * id, x, y, z, the player's name or the item's kind, and its public variables, sent only
+ * when they changed since the last batch to that region (null: unchanged).
+ */
+export type GhostRow = [id: string, x: number, y: number, z: number, label: string, vars: Record<string, VarValue> | null];
+
+/** A message for the users of another region inside a box (AoI-scoped chat across a border). */
+export interface ProximityEvent {
+  center: Vec3;
+  half: Vec3;
+  type: string;
+  message: unknown;
+}
+
+/**
+ * What a region sends a neighbour once per patch: its own players and items within the ghost
+ * margin of that neighbour (all of them, so one missing means gone), and proximity messages
+ * whose box reaches into it.
+ */
+export interface GhostBatch {
+  from: RegionName;
+  players: GhostRow[];
+  items: GhostRow[];
+  events: ProximityEvent[];
+}
+
+interface Ghost {
+  entity: Player | Item;
+  from: RegionName;
+  /** When the last batch holding it arrived (room clock ms). */
+  seen: number;
+}
+
+/**
+ * Border ghosts between regions of one world, in process: `collect` builds the batches a
+ * region sends its neighbours (once per patch, not per entity), `apply` mirrors a neighbour's
+ * batch into this region's World as read-only entities with the same world-global ids, so a
+ * client near a border sees across it as it would in one room, and sees one entity, not two.
+ *
+ * Costs per patch: collect is O(own entities) position tests plus O(border entities) rows;
+ * a row's variables are serialised (JSON) only to compare, once per border entity. No
+ * transport here (MMORoom publishes the batches through presence); the oracle test and the
+ * benchmark drive it directly.
+ */
+export class Ghosts {
+  private readonly ghosts = new Map<string, Ghost>();
+  /** Per target region: the variables' JSON last sent, by entity id. */
+  private readonly sentVars = new Map<RegionName, Map<string, string>>();
+  /** Targets that got rows last patch (they get a batch, maybe empty, this patch too). */
+  private lastTargets = new Set<RegionName>();
+  private readonly pendingEvents: ProximityEvent[] = [];
+
+  /**
+   * @param margin how far beyond a border an entity is mirrored: the AoI plus its leave margin,
+   * so a neighbour's observer at the border sees exactly what one room would show it.
+   */
+  constructor(
+    private readonly world: World,
+    private readonly grid: RegionGrid,
+    readonly region: RegionName,
+    readonly margin: number,
+  ) {}
+
+  /** True when `id` is a ghost here (not this region's own). */
+  isGhost(id: string): boolean {
+    return this.ghosts.has(id);
+  }
+
+  /** How many ghosts this region holds (metrics, tests). */
+  get size(): number {
+    return this.ghosts.size;
+  }
+
+  /** The ghost with this id, if any. */
+  ghost(id: string): Player | Item | undefined {
+    return this.ghosts.get(id)?.entity;
+  }
+
+  /** Queues a proximity message for the neighbours its box reaches (sent with the next batches). */
+  forwardProximity(center: Vec3, half: Vec3, type: string, message: unknown): void {
+    this.pendingEvents.push({ center: { x: center.x, y: center.y, z: center.z }, half: { x: half.x, y: half.y, z: half.z }, type, message });
+  }
+
+  /**
+   * The batches for this patch, by target region: every own, placed entity within `margin` of a
+   * neighbour. A target that got rows last patch gets a batch this patch even when empty, so its
+   * ghosts go away at once rather than by expiry.
+   */
+  collect(): Map<RegionName, GhostBatch> {
+    const out = new Map<RegionName, GhostBatch>();
+    const batchFor = (target: RegionName): GhostBatch => {
+      let b = out.get(target);
+      if (!b) out.set(target, (b = { from: this.region, players: [], items: [], events: [] }));
+      return b;
+    };
+    const { aoi } = this.world;
+    for (const player of this.world.state.players.values()) {
+      if (this.ghosts.has(player.id) || !aoi.isObserver(player)) continue;
+      this.rowsFor(player, player.name, (target, row) => batchFor(target).players.push(row));
+    }
+    for (const item of this.world.state.items.values()) {
+      if (this.ghosts.has(item.id)) continue;
+      this.rowsFor(item, item.kind, (target, row) => batchFor(target).items.push(row));
+    }
+    for (const event of this.pendingEvents) {
+      const reach = Math.max(event.half.x, event.half.y);
+      this.grid.forNeighboursWithin(this.region, event.center, reach, (target) => batchFor(target).events.push(event));
+    }
+    this.pendingEvents.length = 0;
+    for (const target of this.lastTargets) batchFor(target);
+    // Forget what was sent to a target an entity no longer reaches: it gets full vars if it comes back.
+    for (const [target, sent] of this.sentVars) {
+      const batch = out.get(target);
+      if (!batch) {
+        this.sentVars.delete(target);
+        continue;
+      }
+      if (sent.size > batch.players.length + batch.items.length) {
+        const live = new Set<string>();
+        for (const r of batch.players) live.add(r[0]);
+        for (const r of batch.items) live.add(r[0]);
+        for (const id of sent.keys()) if (!live.has(id)) sent.delete(id);
+      }
+    }
+    this.lastTargets = new Set([...out].filter(([, b]) => b.players.length + b.items.length > 0).map(([t]) => t));
+    return out;
+  }
+
+  private rowsFor(entity: Player | Item, label: string, push: (target: RegionName, row: GhostRow) => void): void {
+    const pos = entity instanceof Player ? this.world.positionOf(entity) : entity;
+    if (!pos) return;
+    let json: string | undefined;
+    this.grid.forNeighboursWithin(this.region, pos, this.margin, (target) => {
+      let sent = this.sentVars.get(target);
+      if (!sent) this.sentVars.set(target, (sent = new Map()));
+      json ??= JSON.stringify(readVars(entity.vars));
+      const changed = sent.get(entity.id) !== json;
+      if (changed) sent.set(entity.id, json);
+      push(target, [entity.id, entity.x, entity.y, entity.z, label, changed ? (JSON.parse(json) as Record<string, VarValue>) : null]);
+    });
+  }
+
+  /**
+   * Mirrors a neighbour's batch: creates, moves and updates its ghosts, and removes the ghosts
+   * from that neighbour the batch no longer holds. An id this region owns is skipped (during a
+   * handoff both regions hold the player for a moment: the own one wins). Returns the
+   * proximity events for this region's own users to receive.
+   */
+  apply(batch: GhostBatch, now: number): ProximityEvent[] {
+    const live = new Set<string>();
+    for (const row of batch.players) this.upsert(row, batch.from, now, true, live);
+    for (const row of batch.items) this.upsert(row, batch.from, now, false, live);
+    for (const [id, ghost] of this.ghosts) {
+      if (ghost.from === batch.from && !live.has(id)) this.drop(id, ghost);
+    }
+    return batch.events;
+  }
+
+  private upsert(row: GhostRow, from: RegionName, now: number, isPlayer: boolean, live: Set<string>): void {
+    const [id, x, y, z, label, vars] = row;
+    let ghost = this.ghosts.get(id);
+    if (!ghost) {
+      const own = isPlayer ? this.world.state.players.get(id) : this.world.state.items.get(id);
+      if (own) return;
+      const entity = isPlayer ? new Player().assign({ id, name: label }) : new Item().assign({ id, kind: label });
+      ghost = { entity, from, seen: now };
+      this.ghosts.set(id, ghost);
+      this.world.addGhost(entity);
+    }
+    live.add(id);
+    ghost.from = from;
+    ghost.seen = now;
+    const e = ghost.entity;
+    if (e instanceof Player) {
+      if (e.name !== label) e.name = label;
+    } else if (e.kind !== label) e.kind = label;
+    if (vars) replaceVars(e, vars);
+    this.world.placeGhost(e, { x, y, z });
+  }
+
+  /** Removes ghosts no batch refreshed for `ttlMs` (their region's process died or stopped sending). */
+  expire(now: number, ttlMs: number): number {
+    let n = 0;
+    for (const [id, ghost] of this.ghosts) {
+      if (now - ghost.seen > ttlMs) {
+        this.drop(id, ghost);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Takes a ghost over as this region's own (a handoff arrives): the same schema instance
+   * stays in the state, so this region's clients see it continue, not leave and re-enter.
+   */
+  adopt(id: string): Player | undefined {
+    const ghost = this.ghosts.get(id);
+    if (!ghost || !(ghost.entity instanceof Player)) return undefined;
+    this.ghosts.delete(id);
+    return ghost.entity;
+  }
+
+  /**
+   * One of this region's players was handed to `to`: it stays here as that region's ghost
+   * until `to`'s batches update or drop it (its observers here never see a gap).
+   */
+  demote(player: Player, to: RegionName, now: number): void {
+    this.world.demoteToGhost(player);
+    this.ghosts.set(player.id, { entity: player, from: to, seen: now });
+    for (const sent of this.sentVars.values()) sent.delete(player.id);
+  }
+
+  private drop(id: string, ghost: Ghost): void {
+    this.ghosts.delete(id);
+    this.world.removeGhost(ghost.entity);
+  }
+}
+
+/** Makes an entity's public variables exactly `vars` (names not in it are deleted). */
+function replaceVars(entity: Player | Item, vars: Record<string, VarValue>): void {
+  const current = readVars(entity.vars);
+  for (const name of Object.keys(current)) if (!(name in vars)) writeVar(entity.vars, name, null);
+  for (const [name, value] of Object.entries(vars)) writeVar(entity.vars, name, value);
+}

@@ -1,0 +1,162 @@
+import type { Room as SDKRoom } from "@colyseus/sdk";
+import type { ColyseusTestServer } from "@colyseus/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CloseCodes } from "../src/shared/codes";
+import type { MMOState } from "../src/shared/schema";
+import { followHandoffs, joinWorld, readVar, regionOf } from "../src/shared/sdk";
+import { bootMMO, ids, placeAt, roomOf, sleep, until } from "./helpers/server";
+
+// A world of two regions side by side (x < 1000: the entry region "", x >= 1000: "1_0"), each
+// its own room, through real sockets: border ghosts, a live handoff, chat and counts across.
+const SPEED = 400;
+const settings = {
+  mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 2000, y: 1000, z: 0 } },
+  regionSize: { x: 1000, y: 1000 },
+  aoi: { x: 200, y: 200, z: 0 },
+  aoiLeaveMargin: 20,
+  handoffHysteresis: 48,
+  proximityUpdateMillis: 50,
+  patchRate: 50,
+  speed: SPEED,
+  maxMessagesPerSecond: 100,
+};
+
+let colyseus: ColyseusTestServer;
+beforeAll(async () => {
+  colyseus = await bootMMO(settings);
+});
+afterAll(async () => {
+  await colyseus.shutdown();
+});
+
+const join = (world: string, name: string, region?: string) => joinWorld(colyseus.sdk, { world, name, region });
+const keys = (right: boolean, left = false) => ({ up: false, down: false, left, right });
+
+/** Records, after every patch, whether `room`'s state holds `id` (the test fails on any gap). */
+function watch(room: SDKRoom<MMOState>, id: string): { seen: boolean[]; stop: () => void } {
+  const seen: boolean[] = [];
+  let on = true;
+  room.onStateChange(() => on && seen.push(room.state.players.has(id)));
+  return { seen, stop: () => (on = false) };
+}
+
+describe("a world split into regions", () => {
+  it("mirrors border entities into the neighbour with the same id, and forgets them once away", async () => {
+    const a = await join("ghosts", "A");
+    const b = await join("ghosts", "B", "1_0");
+    expect(a.roomId).not.toBe(b.roomId);
+    await placeAt(colyseus, a, 950, 500);
+    await placeAt(colyseus, b, 1100, 500);
+    // Each sees the other across the border, under its own id, as it would in one room.
+    await until(() => a.state.players.has(b.sessionId) && b.state.players.has(a.sessionId), "each sees the other across the border");
+    expect(ids(a.state.players).sort()).toEqual([a.sessionId, b.sessionId].sort());
+    // An item of the neighbour's near the border is seen too; its id says whose it is.
+    const item = roomOf(colyseus, b).addItem("gem", { x: 1020, y: 520 }, { value: 5 });
+    expect(item.id.startsWith("1_0.")).toBe(true);
+    await until(() => a.state.items.has(item.id), "the neighbour's item is seen across the border");
+    expect(readVar(a.state.items.get(item.id)?.vars, "value")).toBe(5);
+    // A ghost is read-only where it is mirrored.
+    expect(roomOf(colyseus, a).removeItem(item.id)).toBe(false);
+    // Variables follow the ghost.
+    roomOf(colyseus, b).setUserVariables(b.sessionId, { hat: "red" });
+    await until(() => readVar(a.state.players.get(b.sessionId)?.vars, "hat") === "red", "a variable reaches the ghost");
+    // Walking away from the border: the ghost goes.
+    await placeAt(colyseus, b, 1600, 500);
+    await until(() => !a.state.players.has(b.sessionId), "the ghost goes once its entity is far from the border");
+    expect(roomOf(colyseus, a).state.players.has(b.sessionId)).toBe(false);
+    // The world's count is world-wide in every region.
+    await until(() => a.state.userCount === 2 && b.state.userCount === 2, "userCount counts both regions");
+    await a.leave();
+    await b.leave();
+  });
+
+  it("hands a walking player over: same id, variables and keys, seen without a gap on both sides", async () => {
+    const walker = await join("handoff", "Walker");
+    const west = await join("handoff", "West");
+    const east = await join("handoff", "East", "1_0");
+    await placeAt(colyseus, walker, 960, 500);
+    await placeAt(colyseus, west, 990, 560);
+    await placeAt(colyseus, east, 1150, 540);
+    roomOf(colyseus, walker).setUserVariables(walker.sessionId, { score: 42 });
+    roomOf(colyseus, walker).setUserPrivateVariables(walker.sessionId, { secret: "x" });
+    await until(() => west.state.players.has(walker.sessionId) && east.state.players.has(walker.sessionId), "both neighbours see the walker");
+
+    const fromWest = watch(west, walker.sessionId);
+    const fromEast = watch(east, walker.sessionId);
+    let closed: number | undefined;
+    walker.onLeave((code) => (closed = code));
+    const switched: SDKRoom<MMOState>[] = [];
+    followHandoffs(colyseus.sdk, walker, ({ to }) => switched.push(to));
+
+    walker.send("input", keys(true));
+    await until(() => switched.length === 1, "the walker is handed to the east region", 8000);
+    const now = switched[0];
+    expect(regionOf(now)).toBe("1_0");
+    expect(now.roomId).toBe(east.roomId);
+    // The same player: its sessionId (its entity id), public and private variables.
+    expect(now.sessionId).toBe(walker.sessionId);
+    await until(() => now.state?.players?.has(walker.sessionId) === true, "the new room's state holds the walker");
+    expect(readVar(now.state.players.get(walker.sessionId)!.vars, "score")).toBe(42);
+    expect(readVar(now.state.privateVars.get(walker.sessionId), "secret")).toBe("x");
+    await until(() => closed === CloseCodes.HANDED_OFF, "the old room closes with HANDED_OFF");
+    // The keys held kept the player walking in its new region, past where it crossed.
+    const server = () => roomOf(colyseus, now).state.players.get(walker.sessionId)!;
+    const crossed = server().x;
+    expect(crossed).toBeGreaterThanOrEqual(1000 + settings.handoffHysteresis - 30);
+    await until(() => server().x > crossed + 20, "the held key goes on moving it");
+    now.send("input", keys(false));
+    await sleep(200);
+    fromWest.stop();
+    fromEast.stop();
+    // Never a patch where a neighbour lost it, on either side of the border.
+    expect(fromWest.seen.length).toBeGreaterThan(4);
+    expect(fromEast.seen.length).toBeGreaterThan(4);
+    expect(fromWest.seen.every(Boolean)).toBe(true);
+    expect(fromEast.seen.every(Boolean)).toBe(true);
+    // One entity, not two: the west room holds it as the east's ghost; the east room as its own.
+    expect(roomOf(colyseus, west).getSession(walker.sessionId)).toBeUndefined();
+    expect(roomOf(colyseus, now).getSession(walker.sessionId)).toBeDefined();
+    for (const r of [west, east, now]) expect(ids(r.state.players).filter((id) => id === walker.sessionId)).toHaveLength(1);
+    await until(() => west.state.userCount === 3 && east.state.userCount === 3, "the world still counts three users");
+    for (const r of [now, west, east]) await r.leave();
+  });
+
+  it("does not flap: walking along the border, within the hysteresis, keeps the player where it is", async () => {
+    const p = await join("flap", "P");
+    await placeAt(colyseus, p, 990, 500);
+    const offers: unknown[] = [];
+    p.onMessage("handoff", (m) => offers.push(m));
+    for (const x of [1010, 995, 1030, 1000, 1040, 980, 1045]) {
+      await placeAt(colyseus, p, x, 500);
+      await sleep(60);
+    }
+    expect(offers).toHaveLength(0);
+    await p.leave();
+  });
+
+  it("chat reaches the neighbour's players inside the sender's AoI, and no farther", async () => {
+    const a = await join("chat", "A");
+    const near = await join("chat", "Near", "1_0");
+    const far = await join("chat", "Far", "1_0");
+    await placeAt(colyseus, a, 950, 500);
+    await placeAt(colyseus, near, 1100, 500);
+    await placeAt(colyseus, far, 1500, 500);
+    const got = (r: SDKRoom) => {
+      const list: string[] = [];
+      r.onMessage("chat", (m: { text: string }) => list.push(m.text));
+      return list;
+    };
+    const toNear = got(near);
+    const toFar = got(far);
+    a.send("chat", { text: "hello east" });
+    await until(() => toNear.includes("hello east"), "chat crosses the border");
+    await sleep(300);
+    expect(toFar).toEqual([]);
+    for (const r of [a, near, far]) await r.leave();
+  });
+
+  it("refuses a region the world does not have, and a malformed one", async () => {
+    await expect(join("ghosts", "X", "7_7")).rejects.toThrow(/no region "7_7"/);
+    await expect(join("ghosts", "X", "../etc")).rejects.toThrow(/regions are named like 1_0/);
+  });
+});
