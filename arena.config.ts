@@ -61,7 +61,7 @@ export const gameSettings: ArenaRoomOptions["game"] = { gems: env.gameGems ?? 30
 export const monitorAuth = monitorCredentials(env.monitorUser, env.monitorPassword);
 
 /**
- * The monitor's room list: each world by name with its users, users in limbo and maxUsers
+ * The monitor's room list: each world by name (and region, for a world split into regions) with its users, users in limbo and maxUsers
  * (MMORoom's listing metadata; maxClients is not the MMO room's limit), and in a cluster
  * the process that hosts it.
  */
@@ -69,6 +69,7 @@ export const MONITOR_COLUMNS: MonitorOptions["columns"] = [
   "roomId",
   "name",
   { metadata: "world" },
+  { metadata: "region" },
   { metadata: "title" },
   "clients",
   { metadata: "users" },

@@ -15,10 +15,24 @@ describe("pickerRows", () => {
       { roomId: "r4", name: "mmo", clients: 0 }, // no metadata: not a world
     ]);
     expect(rows).toEqual([
-      { world: "default", title: "The Meadow", users: 0, maxUsers: 5000, live: false },
-      { world: "arena", title: "The Arena", users: 3, maxUsers: 20, live: true },
-      { world: "alpha", title: "alpha", users: 1, maxUsers: 50, live: true },
-      { world: "zeta", title: "zeta", users: 1, maxUsers: 5000, live: true },
+      { world: "default", title: "The Meadow", users: 0, maxUsers: 5000, live: false, regions: 0 },
+      { world: "arena", title: "The Arena", users: 3, maxUsers: 20, live: true, regions: 1 },
+      { world: "alpha", title: "alpha", users: 1, maxUsers: 50, live: true, regions: 1 },
+      { world: "zeta", title: "zeta", users: 1, maxUsers: 5000, live: true, regions: 1 },
+    ]);
+  });
+
+  it("a world split into regions is one row: its regions' users summed, and how many regions are live", () => {
+    const rows = pickerRows(declared, [
+      { roomId: "a", name: "mmo", clients: 4, metadata: { world: "default", region: "", title: "The Meadow", users: 4, limbo: 0, maxUsers: 5000 } },
+      { roomId: "b", name: "mmo", clients: 7, metadata: { world: "default", region: "1_0", title: "The Meadow", users: 7, limbo: 0, maxUsers: 5000 } },
+      { roomId: "c", name: "mmo", clients: 2, metadata: { world: "split", region: "1_0", users: 2, maxUsers: 10 } },
+      { roomId: "d", name: "mmo", clients: 1, metadata: { world: "split", region: "", users: 1, maxUsers: 10 } },
+    ]);
+    expect(rows).toEqual([
+      { world: "default", title: "The Meadow", users: 11, maxUsers: 5000, live: true, regions: 2 },
+      { world: "arena", title: "The Arena", users: 0, maxUsers: 20, live: false, regions: 0 },
+      { world: "split", title: "split", users: 3, maxUsers: 10, live: true, regions: 2 },
     ]);
   });
 

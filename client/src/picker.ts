@@ -9,26 +9,35 @@ export interface PickerRow {
   maxUsers: number;
   /** A room of it is running (its counts are live). */
   live: boolean;
+  /** Live region rooms of a world split into regions (1 for a world that is one room). */
+  regions: number;
 }
 
 /**
  * The picker's list: the declared worlds in the table's order (0 users until a room of one is
  * live), then the live worlds the table does not declare, by name. A live listing's title and
- * counts win over the declaration.
+ * counts win over the declaration. A world split into regions is one row: its region rooms'
+ * users summed, and how many regions are live.
  */
 export function pickerRows(declared: readonly DeclaredWorld[], live: Iterable<LobbyRoomListing>): PickerRow[] {
   const rows = new Map<string, PickerRow>();
-  for (const d of declared) rows.set(d.world, { world: d.world, title: d.title, users: 0, maxUsers: d.maxUsers, live: false });
-  const extra: PickerRow[] = [];
+  for (const d of declared) rows.set(d.world, { world: d.world, title: d.title, users: 0, maxUsers: d.maxUsers, live: false, regions: 0 });
+  const extra = new Map<string, PickerRow>();
   for (const room of live) {
     const m = room.metadata;
     if (!m?.world) continue;
-    const known = rows.get(m.world);
-    const row: PickerRow = { world: m.world, title: m.title || known?.title || m.world, users: m.users ?? 0, maxUsers: m.maxUsers ?? known?.maxUsers ?? 0, live: true };
-    if (known) rows.set(m.world, row);
-    else extra.push(row);
+    const known = rows.get(m.world) ?? extra.get(m.world);
+    const users = m.users ?? 0;
+    if (known?.live) {
+      known.users += users;
+      known.regions++;
+      continue;
+    }
+    const row: PickerRow = { world: m.world, title: m.title || known?.title || m.world, users, maxUsers: m.maxUsers ?? known?.maxUsers ?? 0, live: true, regions: 1 };
+    if (rows.has(m.world)) rows.set(m.world, row);
+    else extra.set(m.world, row);
   }
-  return [...rows.values(), ...extra.sort((a, b) => a.world.localeCompare(b.world))];
+  return [...rows.values(), ...[...extra.values()].sort((a, b) => a.world.localeCompare(b.world))];
 }
 
 /** The page's URL with `world` set, everything else (`name`, `x`, `y`...) kept. */
@@ -69,7 +78,7 @@ export async function openPicker(endpoint: string, choose: (world: string) => vo
         title.textContent = row.title;
         const count = document.createElement("span");
         count.className = "picker-count";
-        count.textContent = `${row.users} / ${row.maxUsers} players`;
+        count.textContent = row.regions > 1 ? `${row.users} players in ${row.regions} regions` : `${row.users} / ${row.maxUsers} players`;
         button.append(title, count);
         button.addEventListener("click", () => choose(row.world));
         li.append(button);
