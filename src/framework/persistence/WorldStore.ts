@@ -72,7 +72,11 @@ export function readSnapshot(text: string): { snapshot: WorldSnapshot; problem?:
   return { snapshot: s };
 }
 
-/** World names are letters, digits, `_` and `-` (checked at join); stores check again, as they build file names and keys from them. */
+/**
+ * World names are letters, digits, `_` and `-` (checked at join); stores check again, as they
+ * build file names and keys from them. A region of a split world other than its entry region
+ * is kept as `world~cx_cy` (`~` is in no world name, so no world's key is a region's).
+ */
 export function checkWorldName(world: string): void {
-  if (typeof world !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(world)) throw new Error(`bad world name ${JSON.stringify(world)}: letters, digits, _ and - only`);
+  if (typeof world !== "string" || !/^[A-Za-z0-9_-]{1,128}(~\d{1,4}_\d{1,4})?$/.test(world)) throw new Error(`bad world name ${JSON.stringify(world)}: letters, digits, _ and - only (and ~cx_cy for a region)`);
 }
