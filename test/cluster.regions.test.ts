@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../src/shared/schema";
-import { followHandoffs, joinWorld } from "../src/shared/sdk";
+import { followHandoffs, joinWorld, readVar } from "../src/shared/sdk";
 import { type GameProcess, hostOf, startGameProcess, startRedis } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
 
-// A world split into two regions over two real server processes on a Redis of the test's own:
+// A world split into two regions over real server processes (two, then a replacement) on a Redis of the test's own:
 // each region is an ordinary room that matchmaking places; ghosts cross processes through
 // Redis pub/sub, a handoff crosses them through a seat reservation, and a region whose
 // process dies comes back elsewhere from the store.
@@ -35,10 +35,10 @@ writeFileSync(
   }),
 );
 
+// Three gems per region (the demo game's), saved every second.
+const env = { MMO_WORLDS_FILE: worldsFile, MMO_DRAIN_SECONDS: "1", GAME_GEMS: "3", GAME_NPCS: "0", MMO_SNAPSHOT_SECONDS: "1" };
 beforeAll(async () => {
   redis = await startRedis();
-  // Three gems per region (the demo game's), saved every second.
-  const env = { MMO_WORLDS_FILE: worldsFile, MMO_DRAIN_SECONDS: "1", GAME_GEMS: "3", GAME_NPCS: "0", MMO_SNAPSHOT_SECONDS: "1" };
   processes.push(await startGameProcess(redis.url, env));
   processes.push(await startGameProcess(redis.url, env));
 }, 90_000);
@@ -50,11 +50,14 @@ afterAll(async () => {
   await redis?.stop();
 }, 60_000);
 
-async function enter(p: GameProcess, name: string, region?: string): Promise<Room<MMOState>> {
-  const room = await joinWorld(new Client(p.endpoint), { world: "split", name, region });
+const tokens = new Map<Room, Promise<string>>();
+async function enter(p: GameProcess, name: string, region?: string, token?: string): Promise<Room<MMOState>> {
+  const room = await joinWorld(new Client(p.endpoint), { world: "split", name, region, token });
+  tokens.set(room, new Promise((resolve) => room.onMessage("identity", (m: { token: string }) => resolve(m.token))));
   rooms.push(room);
   return room;
 }
+const tokenOf = (r: Room) => tokens.get(r)!;
 const host = (r: Room) => hostOf(redis.url, r.roomId);
 /** The entry region's gem ids, as the store keeps them (Redis: the world's snapshot key). */
 async function entryRegionGems(): Promise<string[]> {
@@ -102,11 +105,40 @@ describe("a split world over two processes", () => {
     await until(() => east.state.userCount === 2, "the world counts its two users");
   });
 
-  it("a region whose process dies comes back on the other process, from the store, and its player rejoins it", async () => {
+  it("SIGTERM drains a region's process: its players are told, closed with 4001, and rejoin their region (identity, variables, place) on another process", async () => {
     const [west, east] = rooms;
+    const now = rooms[2];
     const byAddress = (a: string | undefined) => processes.find((p) => a === `127.0.0.1:${p.port}`)!;
-    const doomed = byAddress(await host(west)); // hosts the entry region
+    const draining = byAddress(await host(east)); // hosts the east region
+    expect(byAddress(await host(west))).not.toBe(draining);
+    // A rolling deploy: the replacement starts, then the old process is told to stop.
+    processes.push(await startGameProcess(redis.url, env));
+    const token = await tokenOf(east);
+    east.send("vars", { hat: "red" });
+    await sleep(300);
+    const notice = new Promise<{ seconds: number }>((resolve) => east.onMessage("server_shutdown", resolve));
+    const closed = new Promise<number>((resolve) => east.onLeave((code) => resolve(code)));
+    const closedToo = new Promise<number>((resolve) => now.onLeave((code) => resolve(code)));
+    const exited = draining.stop("SIGTERM");
+    expect(await notice).toEqual({ seconds: 1 });
+    expect(await closed).toBe(4001);
+    expect(await closedToo).toBe(4001);
+    await exited;
+    processes.splice(processes.indexOf(draining), 1);
+    // Rejoining its region ("1_0", as regionOf(room) tells the client): recreated elsewhere, from the store.
+    const again = await enter(processes[0], "East again", "1_0", token);
+    expect(byAddress(await host(again))).toBeDefined();
+    again.send("spawn");
+    await until(() => readVar(again.state.players?.get(again.sessionId)?.vars, "hat") === "red", "the hat survived the drain");
+    expect(again.state.players?.get(again.sessionId)?.x).toBe(1100);
+  }, 40_000);
+
+  it("a region whose process dies comes back on the other process, from the store, and its player rejoins it", async () => {
+    const east = rooms[rooms.length - 1]; // the east region's player, back after the drain
+    const byAddress = (a: string | undefined) => processes.find((p) => a === `127.0.0.1:${p.port}`)!;
+    const doomed = byAddress(await host(rooms[0])); // hosts the entry region
     const survivor = processes.find((p) => p !== doomed)!;
+    expect(byAddress(await host(east))).toBe(survivor);
     // A player in the entry region (on the doomed process, which hosts it) with an item to keep.
     const c = await enter(survivor, "Carol");
     expect(await host(c)).toBe(`127.0.0.1:${doomed.port}`);
