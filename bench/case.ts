@@ -5,6 +5,7 @@ import { SchemaSerializer, ClientState, type Client } from "@colyseus/core";
 import { Item, MMOState, Player } from "../src/shared/schema";
 import type { SceneSpec } from "./scene";
 import { type Run, type StrategyName, start } from "./strategies";
+import { writeVar } from "../src/shared/vars";
 
 interface Args {
   spec: SceneSpec;
@@ -36,7 +37,7 @@ function fullEntityBytes(kind: "player" | "item"): number {
     kind === "player"
       ? new Player().assign({ id: "p12345", name: "player-1234", x: 1234.5678, y: 2345.6789, z: 0 })
       : new Item().assign({ id: "i12345", kind: "gem", x: 1234.5678, y: 2345.6789, z: 0 });
-  e.vars.nums.set(kind === "player" ? "score" : "value", 0);
+  writeVar(e.vars, kind === "player" ? "score" : "value", 0);
   if (e instanceof Player) state.players.set(e.id, e);
   else state.items.set(e.id, e as Item);
   serializer.applyPatches([client]);

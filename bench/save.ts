@@ -7,6 +7,7 @@ import { parseSettings } from "../src/framework/settings";
 import type { MMOSession } from "../src/framework/Sessions";
 import { takeSnapshot } from "../src/framework/worldSnapshot";
 import { Player } from "../src/shared/schema";
+import { writeVar } from "../src/shared/vars";
 
 const settings = parseSettings({});
 const world = new World(World.createState(settings), settings);
@@ -15,9 +16,9 @@ const memory = new PlayerMemory(new Map([["score", "0"]]));
 // Players with progress, a few variables each, until the byte budget is full.
 for (let i = 0; memory.size.bytes < SAVED_PLAYERS_BYTES; i++) {
   const player = new Player().assign({ id: `s${i}`, name: `player-${i}`, x: i % 6400, y: (i * 7) % 6400 });
-  player.vars.nums.set("score", i);
-  player.vars.strs.set("hat", "red");
-  player.vars.strs.set("quest", `chapter-${i % 12}`);
+  writeVar(player.vars, "score", i);
+  writeVar(player.vars, "hat", "red");
+  writeVar(player.vars, "quest", `chapter-${i % 12}`);
   memory.remember({ identity: `identity-${i}-${"x".repeat(12)}`, player, inLimbo: false } as MMOSession);
 }
 const times: number[] = [];

@@ -2,6 +2,7 @@ import { MapSchema, Schema, type } from "@colyseus/schema";
 import type { Vec3 } from "../src/shared/vector";
 import { Item, MMOState, Player } from "../src/shared/schema";
 import { rng } from "../test/helpers/rng";
+import { writeVar } from "../src/shared/vars";
 
 /** One benchmark scene: how many players and items, and how many entities each client should see. */
 export interface SceneSpec {
@@ -59,14 +60,14 @@ export class Scene {
     const r = this.random;
     for (let i = 0; i < spec.players; i++) {
       const p = new Player().assign({ id: `p${i}`, name: `player-${i}`, x: r() * this.side, y: r() * this.side, z: 0 });
-      p.vars.nums.set("score", 0);
+      writeVar(p.vars, "score", 0);
       state.players.set(p.id, p);
       this.players.push(p);
       this.heading.set(p, r() * Math.PI * 2);
     }
     for (let i = 0; i < spec.items; i++) {
       const it = new Item().assign({ id: `i${i}`, kind: i % 10 === 0 ? "npc" : "gem", x: r() * this.side, y: r() * this.side, z: 0 });
-      it.vars.nums.set("value", 1);
+      writeVar(it.vars, "value", 1);
       state.items.set(it.id, it);
       this.items.push(it);
       if (i < spec.items * spec.movingItems) {

@@ -5,6 +5,7 @@ import { nearbyTarget, stepToward } from "../src/game/wander";
 import type { MMOError } from "../src/shared/protocol";
 import { joinWorld } from "../src/shared/sdk";
 import { bootMMO, nextMessage, placeAt, roomOf, sleep, until } from "./helpers/server";
+import { hasVar, readVar } from "../src/shared/vars";
 
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {
@@ -31,13 +32,13 @@ describe("the demo game", () => {
     for (const item of room.getProximityItems({ x: 300, y: 1500, z: 0 }, { x: 250, y: 60, z: 0 })) room.removeItem(item);
     const gem = room.addItem("gem", { x: 300, y: 1500 }, { value: "1" });
     await until(() => a.state.items?.has(gem.id) === true, "A sees the gem");
-    expect(a.state.players?.get(a.sessionId)?.vars.nums.get("score")).toBe(0);
+    expect(readVar(a.state.players?.get(a.sessionId)?.vars, "score")).toBe(0);
     const gemsBefore = kinds().filter((k) => k === "gem").length;
 
     a.send("input", { up: false, down: false, left: false, right: true });
     await until(() => !room.state.items.has(gem.id), "gem collected", 5000);
     a.send("input", { up: false, down: false, left: false, right: false });
-    await until(() => a.state.players?.get(a.sessionId)?.vars.nums.get("score") === 1, "score 1 on the client");
+    await until(() => readVar(a.state.players?.get(a.sessionId)?.vars, "score") === 1, "score 1 on the client");
     expect(a.state.items?.has(gem.id)).toBe(false);
     expect(kinds().filter((k) => k === "gem")).toHaveLength(gemsBefore); // respawned elsewhere
     await a.leave();
@@ -50,8 +51,8 @@ describe("the demo game", () => {
     a.send("vars", { score: "9999", hat: "blue" });
     expect(await err).toMatchObject({ code: "BAD_REQUEST", message: "read-only variable: score" });
     const p = roomOf(colyseus, a).state.players.get(a.sessionId)!;
-    expect(p.vars.nums.get("score")).toBe(0);
-    expect(p.vars.strs.has("hat")).toBe(false);
+    expect(readVar(p.vars, "score")).toBe(0);
+    expect(hasVar(p.vars, "hat")).toBe(false);
     await a.leave();
   });
 

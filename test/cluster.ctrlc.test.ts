@@ -10,6 +10,7 @@ import type { WorldSnapshot } from "../src/framework/persistence/WorldStore";
 import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
 import { sleep, until } from "./helpers/server";
+import { readVar } from "../src/shared/vars";
 
 // `npm run cluster` as an operator runs it, stopped as a terminal's Ctrl-C stops it: SIGINT
 // to the whole process group. The game processes drain and write their worlds' last
@@ -150,7 +151,7 @@ describe("npm run cluster, Ctrl-C", () => {
 
     // The change, just before Ctrl-C (no periodic snapshot will catch it: MMO_SNAPSHOT_SECONDS=3600).
     room.send("vars", { hat });
-    await until(() => room.state.players?.get(room.sessionId)?.vars.strs.get("hat") === hat, "the hat applied", 5000);
+    await until(() => readVar(room.state.players?.get(room.sessionId)?.vars, "hat") === hat, "the hat applied", 5000);
     room.reconnection.enabled = false;
     const before = Date.now();
     const seconds = await ctrlC(cluster);
@@ -183,7 +184,7 @@ describe("npm run cluster, Ctrl-C", () => {
     rooms.push(room);
     room.send("position", { x: 500, y: 500 });
     room.send("vars", { hat: "green" });
-    await until(() => room.state.players?.get(room.sessionId)?.vars.strs.get("hat") === "green", "playing through the front door", 8000);
+    await until(() => readVar(room.state.players?.get(room.sessionId)?.vars, "hat") === "green", "playing through the front door", 8000);
     room.reconnection.enabled = false;
 
     const seconds = await ctrlC(cluster);

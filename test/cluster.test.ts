@@ -4,6 +4,7 @@ import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
 import { type GameProcess, hostOf, metric, startGameProcess, startRedis } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
+import { readVar } from "../src/shared/vars";
 
 // Several real server processes on a Redis of the test's own: Colyseus's own distributed
 // matchmaking (RedisPresence + RedisDriver), a public address per process.
@@ -95,7 +96,7 @@ describe("many processes on Redis", () => {
     expect(await hostOf(redis.url, again.roomId)).toBe(`127.0.0.1:${survivor.port}`);
     // The same identity, its variables and its place came along.
     again.send("spawn");
-    await until(() => again.state.players?.get(again.sessionId)?.vars.strs.get("hat") === "red", "the hat survived the drain");
+    await until(() => readVar(again.state.players?.get(again.sessionId)?.vars, "hat") === "red", "the hat survived the drain");
     expect(again.state.players?.get(again.sessionId)?.x).toBe(500);
     again.send("position", { x: 10, y: 10 });
     await until(() => again.state.players?.has(again.sessionId) === true, "playing on the survivor");

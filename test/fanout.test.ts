@@ -3,6 +3,7 @@ import { SchemaSerializer } from "@colyseus/core";
 import { Decoder, StateView } from "@colyseus/schema";
 import { describe, expect, it } from "vitest";
 import { InterestManager } from "../src/aoi";
+import { type ColyseusInternals, colyseusInternals } from "../src/framework/serializer/colyseusInternals";
 import { FanOutSerializer } from "../src/framework/serializer/FanOutSerializer";
 import { Item, MMOState, Player, Vars } from "../src/shared/schema";
 import { readVars, writeVar } from "../src/shared/vars";
@@ -186,4 +187,77 @@ describe("FanOutSerializer", () => {
       expect(compared).toBeGreaterThan(1500);
     });
   }
+});
+
+describe("FanOutSerializer and the Vars layout", () => {
+  it("variable changes of visible entities take the fast path: encoded once, no per-view encode, the same state as stock", () => {
+    // Counts what the serializer hands to the stock per-view encoder.
+    let perViewTrees = 0;
+    let viewEncodes = 0;
+    const spy: ColyseusInternals = {
+      ...colyseusInternals,
+      splitChanges(s, pool) {
+        const split = colyseusInternals.splitChanges(s, pool);
+        if (!colyseusInternals.isEmpty(split.perView)) perViewTrees++;
+        return split;
+      },
+      encodeView(...args) {
+        viewEncodes++;
+        return colyseusInternals.encodeView(...args);
+      },
+    };
+    const worlds = [new World(new SchemaSerializer<MMOState>()), new World(new FanOutSerializer<MMOState>(spy))];
+    for (const w of worlds) {
+      const players = [0, 1, 2].map((i) => new Player().assign({ id: `p${i}`, name: `p${i}`, x: i, y: 0, z: 0 }));
+      const item = new Item().assign({ id: "i0", kind: "gem", x: 5, y: 5, z: 0 });
+      w.state.items.set(item.id, item);
+      for (const p of players) {
+        w.state.players.set(p.id, p);
+        w.state.privateVars.set(p.id, new Vars());
+      }
+      for (const p of players.slice(0, 2)) {
+        const view = new StateView();
+        const fc = w.fakeClient(p.id, view);
+        const decoder = new Decoder(new MMOState());
+        decoder.decode(w.serializer.getFullState(fc.client), { offset: 1 });
+        w.clients.set(p.id, { ...fc, decoder });
+        for (const e of [...players, item]) view.add(e);
+        view.add(w.state.privateVars.get(p.id)!);
+      }
+    }
+    const patch = () => {
+      for (const w of worlds) {
+        w.serializer.applyPatches([...w.clients.values()].map((c) => c.client));
+        for (const c of w.clients.values()) for (const f of c.frames.splice(0)) c.decoder.decode(f, { offset: 1 });
+      }
+    };
+    patch();
+    // The adds went through the per-view encoder (the spy sees it).
+    expect(viewEncodes).toBeGreaterThan(0);
+    const changes: Array<(s: MMOState) => void> = [
+      (s) => writeVar(s.players.get("p2")!.vars, "score", 250),
+      (s) => {
+        writeVar(s.players.get("p2")!.vars, "score", "a string now");
+        writeVar(s.players.get("p0")!.vars, "bag", { gold: 3 });
+        writeVar(s.items.get("i0")!.vars, "open", true);
+        writeVar(s.privateVars.get("p1")!, "key", 7);
+      },
+      (s) => {
+        writeVar(s.players.get("p2")!.vars, "score", null);
+        writeVar(s.items.get("i0")!.vars, "open", false);
+        writeVar(s.privateVars.get("p1")!, "key", null);
+        s.players.get("p1")!.x = 42;
+      },
+    ];
+    for (const change of changes) {
+      perViewTrees = 0;
+      viewEncodes = 0;
+      for (const w of worlds) change(w.state);
+      patch();
+      expect([perViewTrees, viewEncodes]).toEqual([0, 0]);
+      for (const id of ["p0", "p1"]) expect(decodedJSON(worlds[1].clients.get(id)!.decoder)).toEqual(decodedJSON(worlds[0].clients.get(id)!.decoder));
+    }
+    const p1 = worlds[1].clients.get("p1")!.decoder.state;
+    expect([readVars(p1.players.get("p0")!.vars), readVars(p1.items.get("i0")!.vars), readVars(p1.privateVars.get("p1")), p1.players.get("p1")!.x]).toEqual([{ bag: { gold: 3 } }, { open: false }, {}, 42]);
+  });
 });

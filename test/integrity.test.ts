@@ -11,6 +11,7 @@ import { ArenaRoom } from "../src/game/ArenaRoom";
 import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
 import { bootMMO, enterWithIdentity, placeAt, roomOf, sleep, until } from "./helpers/server";
+import { readVar } from "../src/shared/vars";
 
 const enter = (world: string, name: string, token?: string) => enterWithIdentity(colyseus, world, name, token);
 
@@ -52,11 +53,11 @@ describe("saves that never race", () => {
     await placeAt(colyseus, room, 300, 300);
     for (let i = 0; i < 10; i++) {
       room.send("vars", { round: String(i) });
-      await until(() => roomOf(colyseus, room).getSession(room.sessionId)?.player.vars.strs.get("round") === String(i), `round ${i} set`);
+      await until(() => readVar(roomOf(colyseus, room).getSession(room.sessionId)?.player.vars, "round") === String(i), `round ${i} set`);
       await room.leave();
       ({ room } = await enter("rejoin", "Rita", token));
       const vars = roomOf(colyseus, room).getSession(room.sessionId)!.player.vars;
-      expect(vars.strs.get("round"), `rejoin ${i}`).toBe(String(i));
+      expect(readVar(vars, "round"), `rejoin ${i}`).toBe(String(i));
     }
     await room.leave();
   }, 60_000);
@@ -71,7 +72,7 @@ describe("saves that never race", () => {
     await placeAt(colyseus, a.room, 50, 50);
     a.room.send("vars", { hat: "red" });
     const room = roomOf(colyseus, a.room);
-    await until(() => room.getSession(a.room.sessionId)?.player.vars.strs.get("hat") === "red", "hat set");
+    await until(() => readVar(room.getSession(a.room.sessionId)?.player.vars, "hat") === "red", "hat set");
     // Fresh guests who walk in and out with nothing earned (only the default score "0").
     for (let i = 0; i < 3; i++) {
       const g = await enter("budget", `guest${i}`);
@@ -160,7 +161,7 @@ describe("reconnection over a half-open socket", () => {
     await placeAt(colyseus, room, 500, 500);
     room.send("vars", { hat: "green" });
     const server = roomOf(colyseus, room);
-    await until(() => server.getSession(room.sessionId)?.player.vars.strs.get("hat") === "green", "hat set");
+    await until(() => readVar(server.getSession(room.sessionId)?.player.vars, "hat") === "green", "hat set");
     // Cut the client side only: the server keeps its end of the TCP connection.
     const { reconnectionToken, sessionId } = room;
     for (const down of downstreams) {
@@ -173,7 +174,7 @@ describe("reconnection over a half-open socket", () => {
     expect(again.sessionId).toBe(sessionId);
     await sleep(100);
     const session = server.getSession(sessionId);
-    expect(session?.player.vars.strs.get("hat")).toBe("green");
+    expect(readVar(session?.player.vars, "hat")).toBe("green");
     expect([session?.player.x, session?.player.y]).toEqual([500, 500]);
     await again.leave();
     for (const s of [...upstreams, ...downstreams]) s.destroy();
@@ -210,14 +211,14 @@ describe("private variables never leave for another client", () => {
     room.setUserPrivateVariables(alice.room.sessionId, { bag: [`${MARK}-server`, { gold: 5 }] });
     alice.room.send("vars", { hat: "PUBLIC-hat" });
     const chest = room.addItem("chest", { x: 410, y: 410 }, { gold: 1 }, { trap: `${MARK}-hidden` });
-    await until(() => bob.room.state.items?.get(chest.id) !== undefined && bob.room.state.players.get(alice.room.sessionId)?.vars.strs.get("hat") === "PUBLIC-hat", "Bob sees the chest and Alice's hat");
+    await until(() => bob.room.state.items?.get(chest.id) !== undefined && readVar(bob.room.state.players.get(alice.room.sessionId)?.vars, "hat") === "PUBLIC-hat", "Bob sees the chest and Alice's hat");
     // Changes while both look: a private update, a walk.
     for (let i = 0; i < 5; i++) {
       room.setUserPrivateVariables(alice.room.sessionId, { step: 10 + i, note: `${MARK}-${i}` });
       alice.room.send("position", { x: 400 + i, y: 400 });
       await sleep(60);
     }
-    await until(() => alice.room.state.privateVars?.get(alice.room.sessionId)?.strs.get("note") === `${MARK}-4`, "Alice has her last note");
+    await until(() => readVar(alice.room.state.privateVars?.get(alice.room.sessionId), "note") === `${MARK}-4`, "Alice has her last note");
     await sleep(200);
 
     const bobBytes = latin1(bobFrames);

@@ -11,6 +11,7 @@ import type { WorldSnapshot } from "../src/framework/persistence/WorldStore";
 import { joinWorld } from "../src/shared/sdk";
 import { startRedis } from "./helpers/cluster";
 import { bootMMO, enterWithIdentity, placeAt, roomOf, sleep, until } from "./helpers/server";
+import { readVar } from "../src/shared/vars";
 
 const enter = (world: string, name: string, token?: string) => enterWithIdentity(colyseus, world, name, token);
 
@@ -76,7 +77,7 @@ describe("a world outlives its room", () => {
     await placeAt(colyseus, first.room, 1234, 2345);
     server.setUserVariables(first.room.sessionId, { score: "42" });
     first.room.send("vars", { hat: "red" });
-    await until(() => server.getSession(first.room.sessionId)?.player.vars.strs.get("hat") === "red", "hat set");
+    await until(() => readVar(server.getSession(first.room.sessionId)?.player.vars, "hat") === "red", "hat set");
     const itemCount = server.state.items.size;
     await first.room.leave();
     await until(() => colyseus.getRoomById(first.room.roomId) === undefined, "the room is disposed");
@@ -87,17 +88,17 @@ describe("a world outlives its room", () => {
     const restored = roomOf(colyseus, back.room);
     expect(restored.state.items.size).toBe(itemCount); // no fresh gems on top of the saved ones
     const item = restored.getItemById(chest.id)!;
-    expect([item.kind, item.x, item.y, item.vars.strs.get("gold")]).toEqual(["chest", 321, 654, "12"]);
+    expect([item.kind, item.x, item.y, readVar(item.vars, "gold")]).toEqual(["chest", 321, 654, "12"]);
     expect(restored.getItemHiddenVariables(chest.id).get("trap")).toEqual({ armed: true });
     const me = restored.getSession(back.room.sessionId)!;
-    expect(me.player.vars.strs.get("score")).toBe("42");
-    expect(me.player.vars.strs.get("hat")).toBe("red");
+    expect(readVar(me.player.vars, "score")).toBe("42");
+    expect(readVar(me.player.vars, "hat")).toBe("red");
     back.room.send("spawn");
     await until(() => !restored.getSession(back.room.sessionId)!.inLimbo, "spawned");
     expect([me.player.x, me.player.y]).toEqual([1234, 2345]);
     // A new guest does not get anyone's score.
     const stranger = await enter("keep", "Stranger");
-    expect(restored.getSession(stranger.room.sessionId)!.player.vars.nums.get("score")).toBe(0);
+    expect(readVar(restored.getSession(stranger.room.sessionId)!.player.vars, "score")).toBe(0);
     await Promise.all([back.room.leave(), stranger.room.leave()]);
   });
 

@@ -7,6 +7,7 @@ import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
 import { type GameProcess, startGameProcess } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
+import { readVar } from "../src/shared/vars";
 
 // One process, no Redis: worlds live in files under MMO_DATA_DIR and survive a restart.
 const dataDir = mkdtempSync(join(tmpdir(), "mmo-restart-"));
@@ -30,7 +31,7 @@ describe("a process restart", () => {
     const first = await enter(proc);
     first.room.send("position", { x: 777, y: 888 });
     first.room.send("vars", { hat: "blue" });
-    await until(() => first.room.state.players?.get(first.room.sessionId)?.vars.strs.get("hat") === "blue", "hat set");
+    await until(() => readVar(first.room.state.players?.get(first.room.sessionId)?.vars, "hat") === "blue", "hat set");
     await sleep(300);
     const items = new Map<string, string>();
     first.room.state.items?.forEach((it, id) => items.set(id, `${it.kind}@${it.x},${it.y}`));
@@ -40,7 +41,7 @@ describe("a process restart", () => {
     proc = await startGameProcess("", env);
     const back = await enter(proc, first.token);
     back.room.send("spawn");
-    await until(() => back.room.state.players?.get(back.room.sessionId)?.vars.strs.get("hat") === "blue", "the hat came back");
+    await until(() => readVar(back.room.state.players?.get(back.room.sessionId)?.vars, "hat") === "blue", "the hat came back");
     const me = back.room.state.players!.get(back.room.sessionId)!;
     expect([me.x, me.y]).toEqual([777, 888]);
     // The gems the first process had around that spot are the same ones, where they were.

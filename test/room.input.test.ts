@@ -2,7 +2,7 @@ import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatBroadcast, MMOError } from "../src/shared/protocol";
-import { readVars } from "../src/shared/vars";
+import { hasVar, readVar, readVars } from "../src/shared/vars";
 import { joinWorld } from "../src/shared/sdk";
 import { bootMMO, ids, nextMessage, sleep, until, placeAt, roomOf } from "./helpers/server";
 
@@ -189,7 +189,7 @@ describe("hostile input", () => {
     await place(bad, 400, 400);
     await place(honest, 450, 400);
     bad.send("vars", { mood: "calm" });
-    await until(() => honest.state.players?.get(bad.sessionId)?.vars.strs.get("mood") === "calm", "honest sees the var");
+    await until(() => readVar(honest.state.players?.get(bad.sessionId)?.vars, "mood") === "calm", "honest sees the var");
     const honestErrors = collect<MMOError>(honest, "error");
     const honestChats = collect<ChatBroadcast>(honest, "chat");
     const room = serverRoom(bad);
@@ -281,15 +281,15 @@ describe("chat and user variables reach exactly the AoI", () => {
     await place(near, 200, 200);
     await place(far, 1900, 1900);
     a.send("vars", { mood: "happy", level: "3" });
-    await until(() => near.state.players?.get(a.sessionId)?.vars.strs.get("mood") === "happy", "near sees the vars");
+    await until(() => readVar(near.state.players?.get(a.sessionId)?.vars, "mood") === "happy", "near sees the vars");
     expect(far.state.players?.has(a.sessionId) ?? false).toBe(false);
-    expect(a.state.players?.get(a.sessionId)?.vars.strs.get("level")).toBe("3");
+    expect(readVar(a.state.players?.get(a.sessionId)?.vars, "level")).toBe("3");
     a.send("vars", { mood: null });
-    await until(() => near.state.players?.get(a.sessionId)?.vars.strs.has("mood") === false, "deleted var");
-    expect(near.state.players?.get(a.sessionId)?.vars.strs.get("level")).toBe("3");
+    await until(() => hasVar(near.state.players?.get(a.sessionId)?.vars, "mood") === false, "deleted var");
+    expect(readVar(near.state.players?.get(a.sessionId)?.vars, "level")).toBe("3");
     // The far client only learns them when it comes near.
     await place(far, 150, 150);
-    await until(() => far.state.players?.get(a.sessionId)?.vars.strs.get("level") === "3", "far sees vars once near");
+    await until(() => readVar(far.state.players?.get(a.sessionId)?.vars, "level") === "3", "far sees vars once near");
     await Promise.all([a, near, far].map((c) => c.leave()));
   });
 });

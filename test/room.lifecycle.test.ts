@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
 import { bootMMO, ids, sleep, until, placeAt, roomOf } from "./helpers/server";
+import { readVar } from "../src/shared/vars";
 
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {
@@ -73,7 +74,7 @@ describe("reconnection and leaving", () => {
     await place(a, 100, 100);
     await place(b, 150, 100);
     a.send("vars", { hat: "red" });
-    await until(() => b.state.players?.get(a.sessionId)?.vars.strs.get("hat") === "red", "B sees A's hat");
+    await until(() => readVar(b.state.players?.get(a.sessionId)?.vars, "hat") === "red", "B sees A's hat");
     const sessionId = a.sessionId;
 
     const dropped = new Promise<void>((resolve) => a.onDrop(() => resolve()));
@@ -88,7 +89,7 @@ describe("reconnection and leaving", () => {
     expect(a.sessionId).toBe(sessionId);
     const room = serverRoom(b);
     const p = room.state.players.get(sessionId)!;
-    expect([p.x, p.y, p.vars.strs.get("hat")]).toEqual([100, 100, "red"]);
+    expect([p.x, p.y, readVar(p.vars, "hat")]).toEqual([100, 100, "red"]);
     // The restored client keeps playing: it still sees B and can move.
     await until(() => a.state.players?.has(b.sessionId) === true, "A sees B after reconnecting");
     await place(a, 120, 100);
@@ -148,7 +149,7 @@ describe("server-side API", () => {
     room.setItemVariables(chest, { gold: "20", open: "no" });
     room.setItemHiddenVariables(chest.id, { trap: undefined, key: "k1" });
     expect([...room.getItemHiddenVariables(chest).entries()]).toEqual([["key", "k1"]]);
-    await until(() => a.state.items?.get(chest.id)?.vars.strs.get("gold") === "20", "A sees the chest's new gold");
+    await until(() => readVar(a.state.items?.get(chest.id)?.vars, "gold") === "20", "A sees the chest's new gold");
     expect(JSON.stringify(a.state.items?.get(chest.id)?.toJSON())).not.toContain("k1");
 
     room.setItemPosition(chest, { x: 1050, y: 1010 });

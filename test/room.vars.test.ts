@@ -14,7 +14,7 @@ import { World } from "../src/framework/World";
 import { PlayerMemory } from "../src/framework/PlayerMemory";
 import { restoreSnapshot, takeSnapshot } from "../src/framework/worldSnapshot";
 import { type MMOError, MMOErrorCode, ROOM_VAR_LIMITS, VAR_LIMITS, type VarValue } from "../src/shared/protocol";
-import { MMOState, Player } from "../src/shared/schema";
+import { MMOState, Player, Vars } from "../src/shared/schema";
 import {
   joinWorld,
   onItemVariablesUpdate,
@@ -24,7 +24,7 @@ import {
   privateVariablesOf,
   registerServerMessages,
 } from "../src/shared/sdk";
-import { readVar, readVars, varTypeOf, writeVar } from "../src/shared/vars";
+import { decodeVarValue, encodeVarValue, hasVar, readVar, readVars, varCount, varNames, varTypeOf, writeVar } from "../src/shared/vars";
 import { bootRooms, enterWithIdentity, nextMessage, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 /** A room with a server-only user variable (score) and a server-only private one (inventory). */
@@ -354,7 +354,7 @@ describe("wire cost of a changed int variable (the representation's bytes)", () 
     return patchBytes(s, s.players as never, () => new Player(), (e) => setup(e as Player), (e) => change(e as Player));
   };
 
-  it("typed maps cost no more than the old string map, and less for numbers and booleans", () => {
+  it("tagged values cost what the old string map did: the same for numbers, less for booleans, one byte more for strings", () => {
     const bytes = {
       oldInt: old((m) => m.set("score", "250"), (m) => m.set("score", "251")),
       typedInt: typed((p) => writeVar(p.vars, "score", 250), (p) => writeVar(p.vars, "score", 251)),
@@ -369,10 +369,38 @@ describe("wire cost of a changed int variable (the representation's bytes)", () 
       baseline: typed(() => {}, () => {}),
     };
     console.log(`var patch bytes: ${JSON.stringify(bytes)}`);
-    expect(bytes.typedInt).toBeLessThan(bytes.oldInt);
-    expect(bytes.typedBigInt).toBeLessThan(bytes.oldBigInt);
+    // One map of tagged strings (src/shared/vars.ts): a number is its decimal text, as the old
+    // map had it; a boolean is one character ("t"/"f"); a string carries a one-character tag.
+    expect(bytes.typedInt).toBeLessThanOrEqual(bytes.oldInt);
+    expect(bytes.typedBigInt).toBeLessThanOrEqual(bytes.oldBigInt);
     expect(bytes.typedBool).toBeLessThan(bytes.oldBool);
-    expect(bytes.typedString).toBeLessThanOrEqual(bytes.oldString);
+    expect(bytes.typedString).toBeLessThanOrEqual(bytes.oldString + 1);
     expect(bytes.typedNew).toBeLessThanOrEqual(bytes.oldNew);
+  });
+});
+
+describe("wire form of a variable (one map of tagged strings)", () => {
+  it("every type round-trips through its text, whatever a string starts with", () => {
+    const values: VarValue[] = [true, false, 0, 250, -3, 0.5, -1.25e-7, 1e21, Number.MAX_SAFE_INTEGER, 5e-324, "", "t", "f", "s", "123", "-", "{not json", "[", "red", "é✓", {}, [], { gold: 3, items: ["key"] }, [1, "2", false, null]];
+    for (const value of values) expect(decodeVarValue(encodeVarValue(value)), JSON.stringify(value)).toEqual(value);
+    expect([true, false, 250, -3, 0.5, "red", { a: 1 }, [1]].map(encodeVarValue)).toEqual(["t", "f", "250", "-3", "0.5", "sred", '{"a":1}', "[1]"]);
+  });
+
+  it("a text that is no value reads as unset", () => {
+    for (const text of [undefined, "", "x", "tt", "fa", "-", "1.2.3", "{", "[1,"]) expect(decodeVarValue(text), String(text)).toBeUndefined();
+  });
+
+  it("a type change is a new value under the same name; null deletes; an unchanged value writes nothing", () => {
+    const vars = new Vars();
+    writeVar(vars, "x", 1);
+    writeVar(vars, "x", "1");
+    expect([readVar(vars, "x"), varCount(vars)]).toEqual(["1", 1]);
+    writeVar(vars, "x", [1]);
+    writeVar(vars, "y", false);
+    expect(readVars(vars)).toEqual({ x: [1], y: false });
+    expect(varNames(vars)).toEqual(["x", "y"]);
+    writeVar(vars, "x", null);
+    writeVar(vars, "nope", null);
+    expect([hasVar(vars, "x"), varNames(vars)]).toEqual([false, ["y"]]);
   });
 });

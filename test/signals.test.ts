@@ -10,6 +10,7 @@ import { SAME_CTRL_C_MS } from "../src/ops/drain";
 import { CloseCodes } from "../src/shared/codes";
 import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
+import { readVar } from "../src/shared/vars";
 
 // Signals as the old deploy recipe delivered them: the tsx CLI is the parent of the server
 // and both lead one process group; systemd's default KillMode=control-group signals the whole
@@ -137,7 +138,7 @@ async function play(g: Group, x: number, y: number, note = "here"): Promise<Play
   room.send("position", { x, y });
   room.send("vars", { note });
   const me = () => room.state.players?.get(room.sessionId);
-  await until(() => me()?.x === x && me()?.y === y && me()?.vars.strs.get("note") === note, 5000, "position and variable in the state", g);
+  await until(() => me()?.x === x && me()?.y === y && readVar(me()?.vars, "note") === note, 5000, "position and variable in the state", g);
   return { room, shutdownAt: () => shutdownAt, closed };
 }
 

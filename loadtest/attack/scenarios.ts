@@ -8,6 +8,7 @@ import { type ServerProcess, startServer } from "../../scripts/lib";
 import type { MMOState } from "../../src/shared/schema";
 import { joinWorld } from "../../src/shared/sdk";
 import type { HonestPlayer } from "./honest";
+import { readVar } from "../../src/shared/vars";
 
 /** What one scenario did: requests sent, how many the server refused, and whether data was lost. */
 export interface Outcome {
@@ -113,7 +114,7 @@ export const SCENARIOS: Scenario[] = [
         room.send("spawn");
         const deadline = Date.now() + 3000;
         while (!room.state.players?.get(room.sessionId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        if (room.state.players?.get(room.sessionId)?.vars.strs.get("round") !== String(i)) lost++;
+        if (readVar(room.state.players?.get(room.sessionId)?.vars, "round") !== String(i)) lost++;
       }
       await room.leave();
       return { sent: 20, refused: 0, lost: lost > 0, note: `${lost} of 10 rejoins lost variables` };
@@ -237,7 +238,7 @@ export const SCENARIOS: Scenario[] = [
       try {
         const again = await new Client(server.endpoint).reconnect<MMOState>(reconnectionToken);
         await new Promise((r) => setTimeout(r, 300));
-        resumed = again.sessionId === sessionId && again.state.players?.get(sessionId)?.vars.strs.get("hat") === "green";
+        resumed = again.sessionId === sessionId && readVar(again.state.players?.get(sessionId)?.vars, "hat") === "green";
         await again.leave();
       } catch {
         resumed = false;
@@ -268,7 +269,7 @@ export const SCENARIOS: Scenario[] = [
       back.send("spawn");
       await new Promise((r) => setTimeout(r, 400));
       const movedAside = readdirSync(server.dataDir).some((f) => f.startsWith("world-gen.corrupt-"));
-      const hat = back.state.players?.get(back.sessionId)?.vars.strs.get("hat");
+      const hat = readVar(back.state.players?.get(back.sessionId)?.vars, "hat");
       await back.leave();
       // The previous generation holds her first visit (hat red); a fresh world would hold nothing.
       return { sent: 1, refused: movedAside ? 1 : 0, lost: hat === undefined, note: `moved aside: ${movedAside}; the previous generation was loaded (her hat: ${hat ?? "gone"})` };

@@ -1,11 +1,18 @@
 /**
- * Typed variables on top of the `Vars` schema (one map per wire type): reading, writing and
+ * Typed variables on top of the `Vars` schema (one map of tagged strings): reading, writing and
  * checking values. No zod and no Colyseus import: the SDK, the browser and the server share it.
- * Works on reflection-decoded state too (it reads the maps, never class methods).
+ * Works on reflection-decoded state too (it reads the map, never class methods).
+ *
+ * Wire form of one variable, the map's value for its name (the first character is the type):
+ * - `t` or `f`: a boolean (true, false);
+ * - a digit or `-`: a number, its shortest round-trip decimal text (`String(n)`: `250`, `-3`,
+ *   `0.5`, `1e+21`);
+ * - `{` or `[`: an object or array, its JSON text;
+ * - `s`: a string, `s` followed by the string (`sred`).
  */
 import { type JsonValue, VAR_LIMITS, type VarChanges, type VarType, type VarValue } from "./wire";
 
-/** What `Vars` is to these functions: its four maps (a server Vars, or a decoded one). */
+/** What `Vars` is to these functions: its map (a server Vars, or a decoded one). */
 interface MapLike<V> {
   get(key: string): V | undefined;
   has(key: string): boolean;
@@ -15,53 +22,62 @@ interface MapLike<V> {
   readonly size: number;
 }
 export interface VarsLike {
-  bools: MapLike<boolean>;
-  nums: MapLike<number>;
-  strs: MapLike<string>;
-  json: MapLike<string>;
+  v: MapLike<string>;
 }
-type MapName = keyof VarsLike;
-const MAPS: readonly MapName[] = ["bools", "nums", "strs", "json"];
 
-/** The map a value travels in. */
-function mapOf(value: VarValue): MapName {
-  if (typeof value === "boolean") return "bools";
-  if (typeof value === "number") return "nums";
-  if (typeof value === "string") return "strs";
-  return "json";
+/** A value's wire text (see the module comment). */
+export function encodeVarValue(value: VarValue): string {
+  switch (typeof value) {
+    case "boolean":
+      return value ? "t" : "f";
+    case "number":
+      return String(value);
+    case "string":
+      return `s${value}`;
+    default:
+      return JSON.stringify(value);
+  }
+}
+
+/** The typed value of a wire text, or undefined when it is not one. Objects and arrays are parsed anew on every call. */
+export function decodeVarValue(text: string | undefined): VarValue | undefined {
+  if (text === undefined || text.length === 0) return undefined;
+  const c = text.charCodeAt(0);
+  if (c === 115 /* s */) return text.slice(1);
+  if ((c >= 48 && c <= 57) /* 0-9 */ || c === 45 /* - */) {
+    const n = Number(text);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  if (c === 116 /* t */) return text.length === 1 ? true : undefined;
+  if (c === 102 /* f */) return text.length === 1 ? false : undefined;
+  if (c === 123 /* { */ || c === 91 /* [ */) {
+    try {
+      return JSON.parse(text) as VarValue;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** A variable's typed value (undefined when it is not set). Objects and arrays are parsed anew on every read. */
 export function readVar(vars: VarsLike | undefined, name: string): VarValue | undefined {
-  if (!vars) return undefined;
-  if (vars.bools?.has(name)) return vars.bools.get(name);
-  if (vars.nums?.has(name)) return vars.nums.get(name);
-  if (vars.strs?.has(name)) return vars.strs.get(name);
-  const text = vars.json?.get(name);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as VarValue;
-  } catch {
-    return undefined;
-  }
+  return decodeVarValue(vars?.v?.get(name));
 }
 
 /** True when the variable is set. */
 export function hasVar(vars: VarsLike | undefined, name: string): boolean {
-  return vars !== undefined && MAPS.some((m) => vars[m]?.has(name));
+  return vars?.v?.has(name) ?? false;
 }
 
 /** The names of every variable set. */
 export function varNames(vars: VarsLike | undefined): string[] {
-  if (!vars) return [];
-  const names: string[] = [];
-  for (const m of MAPS) if (vars[m]) for (const k of vars[m].keys()) names.push(k);
-  return names;
+  return vars?.v ? [...vars.v.keys()] : [];
 }
 
 /** How many variables are set. */
 export function varCount(vars: VarsLike | undefined): number {
-  return vars ? MAPS.reduce((n, m) => n + (vars[m]?.size ?? 0), 0) : 0;
+  return vars?.v?.size ?? 0;
 }
 
 /** Every variable as a plain object of typed values (persistence, events, debugging). */
@@ -83,19 +99,16 @@ export function varTypeOf(value: VarValue): VarType {
 }
 
 /**
- * Sets (a value) or deletes (null) one variable: the value goes to its type's map and leaves
- * any other (a type change). Unchecked: check the value first (`checkVarValue`).
+ * Sets (a value) or deletes (null) one variable; a type change is a new value like any other.
+ * Unchanged text is not written (no patch). Unchecked: check the value first (`checkVarValue`).
  */
 export function writeVar(vars: VarsLike, name: string, value: VarValue | null): void {
-  const target = value === null ? undefined : mapOf(value);
-  for (const m of MAPS) if (m !== target && vars[m].has(name)) vars[m].delete(name);
-  if (value === null || target === undefined) return;
-  if (target === "json") {
-    const text = JSON.stringify(value);
-    if (vars.json.get(name) !== text) vars.json.set(name, text);
-  } else if ((vars[target] as MapLike<VarValue>).get(name) !== value) {
-    (vars[target] as MapLike<VarValue>).set(name, value);
+  if (value === null) {
+    if (vars.v.has(name)) vars.v.delete(name);
+    return;
   }
+  const text = encodeVarValue(value);
+  if (vars.v.get(name) !== text) vars.v.set(name, text);
 }
 
 /** Sets or deletes several variables (unchecked, see `writeVar`). */

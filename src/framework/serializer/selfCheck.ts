@@ -1,6 +1,7 @@
 import { type Client, ClientState, SchemaSerializer, logger } from "@colyseus/core";
 import { Decoder, StateView } from "@colyseus/schema";
 import { Item, MMOState, Player, Vars } from "../../shared/schema";
+import { writeVar } from "../../shared/vars";
 import { type ColyseusInternals, VERIFIED_VERSIONS, colyseusInternals, installedVersions } from "./colyseusInternals";
 import { FanOutSerializer } from "./FanOutSerializer";
 
@@ -64,11 +65,11 @@ function playScene(serializer: SchemaSerializer<MMOState>): string[] {
     },
     () => {
       players[1].x = 11;
-      players[0].vars.strs.set("hat", "red");
-      players[0].vars.nums.set("score", 250);
-      items[0].vars.nums.set("value", 5);
-      state.privateVars.get("p0")!.bools.set("key", true);
-      state.roomVars.strs.set("topic", "hi");
+      writeVar(players[0].vars, "hat", "red");
+      writeVar(players[0].vars, "score", 250);
+      writeVar(items[0].vars, "value", 5);
+      writeVar(state.privateVars.get("p0")!, "key", true);
+      writeVar(state.roomVars, "topic", "hi");
       state.userCount = 4;
     },
     () => {
@@ -80,9 +81,9 @@ function playScene(serializer: SchemaSerializer<MMOState>): string[] {
     },
     () => {
       state.items.delete(items[2].id);
-      players[0].vars.strs.delete("hat");
-      players[0].vars.bools.set("hat", false);
-      state.privateVars.get("p1")!.json.set("bag", "[1,2]");
+      writeVar(players[0].vars, "hat", false);
+      writeVar(items[0].vars, "value", null);
+      writeVar(state.privateVars.get("p1")!, "bag", [1, 2]);
       players[1].name = "renamed";
       b.view.remove(players[0]);
     },

@@ -111,21 +111,16 @@ export function privateVariablesOf(room: Room<MMOState>): Record<string, VarValu
   return readVars(room.state?.privateVars?.get(room.sessionId));
 }
 
-const VAR_MAPS = ["bools", "nums", "strs", "json"] as const;
-
 /**
- * Listens to every map of a `Vars` (a set, change or delete in any reports the name). Returns
+ * Listens to the map of a `Vars` (a set, change or delete reports the name). Returns
  * undefined for an instance the decoder has not filled yet (a class's default before the first
  * state, with `decode: "classes"`): the caller tries again after the next patch.
  */
 function watchVars(callbacks: ReturnType<typeof Callbacks.get>, vars: Vars, onName: (name: string) => void): (() => void)[] | undefined {
   const cb = callbacks as unknown as { onChange(instance: object, property: string, handler: (key: string) => void): () => void };
-  const offs: (() => void)[] = [];
   try {
-    for (const m of VAR_MAPS) offs.push(cb.onChange(vars, m, (name: string) => onName(name)));
-    return offs;
+    return [cb.onChange(vars, "v", (name: string) => onName(name))];
   } catch {
-    for (const off of offs) off();
     return undefined;
   }
 }
