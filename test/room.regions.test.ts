@@ -155,6 +155,42 @@ describe("a world split into regions", () => {
     for (const r of [a, near, far]) await r.leave();
   });
 
+  it("a client cannot forge a handoff: a `handoff` join option is dropped, and the joiner is a new player", async () => {
+    const victim = await join("forge", "Victim");
+    await placeAt(colyseus, victim, 1020, 500);
+    const forged = { id: victim.sessionId, name: "Victim", from: "", fromRoomId: victim.roomId, x: 1500, y: 500, z: 0, vars: { admin: true }, privateVars: {}, keys: keys(false) };
+    const thief = await colyseus.sdk.joinOrCreate<MMOState>("mmo", { world: "forge", region: "1_0", handoff: forged, sessionId: victim.sessionId });
+    expect(thief.sessionId).not.toBe(victim.sessionId);
+    const east = roomOf(colyseus, thief);
+    expect(east.getSession(victim.sessionId)).toBeUndefined();
+    expect(readVar(east.state.players.get(thief.sessionId)?.vars, "admin")).toBeUndefined();
+    // The victim plays on, still the west region's own.
+    expect(roomOf(colyseus, victim).getSession(victim.sessionId)).toBeDefined();
+    await thief.leave();
+    await victim.leave();
+  });
+
+  it("a client teleporting to and fro across the border is handed over at most once a second", async () => {
+    const jumper = await join("storm", "Jumper");
+    await placeAt(colyseus, jumper, 900, 500);
+    let current: SDKRoom<MMOState> = jumper;
+    let switches = 0;
+    followHandoffs(colyseus.sdk, jumper, ({ to }) => {
+      current = to;
+      switches++;
+    });
+    const start = Date.now();
+    for (let i = 0; i < 40; i++) {
+      current.send("position", { x: i % 2 ? 1900 : 100, y: 500 });
+      await sleep(50);
+    }
+    const seconds = (Date.now() - start) / 1000;
+    expect(switches).toBeGreaterThanOrEqual(1);
+    expect(switches).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    await sleep(200);
+    await current.leave();
+  });
+
   it("refuses a region the world does not have, and a malformed one", async () => {
     await expect(join("ghosts", "X", "7_7")).rejects.toThrow(/no region "7_7"/);
     await expect(join("ghosts", "X", "../etc")).rejects.toThrow(/regions are named like 1_0/);

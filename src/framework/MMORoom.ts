@@ -47,6 +47,8 @@ export const LISTING_REFRESH_MS = 500;
 const GHOST_TTL_MS = 1500;
 /** A region room with no user and no ghost for this long closes (saving its part of the world). */
 const REGION_IDLE_MS = 30_000;
+/** After a handoff, a player is handed on again no sooner than this (a teleporting client's handoff storm). */
+const HANDOFF_COOLDOWN_MS = 1000;
 /** A failed handoff is retried after this long. */
 const HANDOFF_RETRY_MS = 1000;
 /** An offered handoff the client did not take is offered again after this long (past the seat reservation's expiry). */
@@ -418,6 +420,7 @@ export class MMORoom extends MMOApi {
     for (const session of this.sessions.values()) {
       if (session.inLimbo || session.reconnection || session.kicked) continue;
       if (session.handoff && !(session.handoff.retryAt !== undefined && now >= session.handoff.retryAt)) continue;
+      if (session.handoffAfter !== undefined && now < session.handoffAfter) continue;
       const pos = this.entities.positionOf(session.player);
       if (!pos) continue;
       const target = grid.ownerWithHysteresis(this.region, pos, this.settings.handoffHysteresis);
@@ -530,6 +533,8 @@ export class MMORoom extends MMOApi {
     }
     this.setUserPosition(client, pos);
     this.movement.setKeys(session, h.keys);
+    // A budget: a player jumping to and fro across a border costs one handoff a second at most.
+    session.handoffAfter = this.clock.currentTime + HANDOFF_COOLDOWN_MS;
     this.state.userCount = Math.max(this.state.userCount + 1, this.sessions.size);
     this.usersChanged();
     void matchMaker.remoteRoomCall(h.fromRoomId, "completeHandoff", [h.id]).catch(() => {});

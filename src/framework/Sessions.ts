@@ -31,6 +31,8 @@ export interface MMOSession {
    * the neighbour has it (`done`), and when to offer it again if it did not take (`retryAt`).
    */
   handoff?: { to: string; since: number; done: boolean; retryAt?: number };
+  /** No handoff before this room clock time (the player just arrived by one). */
+  handoffAfter?: number;
 }
 
 /** What `onAuth` hands to `onJoin` (as `client.auth`): the identity, and a new token to send. */
