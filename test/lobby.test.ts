@@ -72,6 +72,7 @@ describe("the lobby", () => {
       { world: "default", title: "The Meadow", maxUsers: 5000 },
       { world: "arena", title: "The Arena (small)", maxUsers: 20 },
       { world: "frontier", title: "The Frontier (large)", maxUsers: 10000 },
+      { world: "continent", title: "The Continent (4 regions)", maxUsers: 5000 },
     ]);
     expect(view.rooms.size).toBe(0); // nothing live yet
 

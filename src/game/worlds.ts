@@ -27,6 +27,15 @@ export const worldTable: WorldTable = {
       proximityUpdateMillis: 400,
     },
   },
+  // One seamless world over four region rooms (src/regions/): each region is a room of its
+  // own, on whichever process matchmaking picks; players see across borders and are handed on.
+  continent: {
+    title: "The Continent (4 regions)",
+    settings: {
+      mapLimits: { higher: { x: 12800, y: 12800, z: 0 } },
+      regionSize: { x: 6400, y: 6400 },
+    },
+  },
 };
 
 /** A world of any other name is played with the default settings ("refuse": joins fail with 404). */
