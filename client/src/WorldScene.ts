@@ -18,6 +18,8 @@ interface EntityView {
   body: Phaser.GameObjects.Image;
   label?: Phaser.GameObjects.Text;
   interp: Interpolator;
+  /** Counts views made: a view kept across a handoff keeps its serial (tests read it). */
+  serial: number;
 }
 
 const NO_KEYS: KeyState = { up: false, down: false, left: false, right: false };
@@ -56,6 +58,19 @@ export class WorldScene extends Phaser.Scene {
   private debug?: Phaser.GameObjects.Graphics;
   private mapDrawn = false;
   private unsubscribe?: () => void;
+  private offAck?: () => void;
+  /** The room a handoff switched to, until its first state arrives (the old room is drawn till then). */
+  private pending?: Room<MMOState>;
+  private unsubscribePending?: () => void;
+  /** The first proximity update of a room a handoff switched to: entities already drawn keep their sprites. */
+  private adopting = false;
+  /** Send the keys at the next frame even if unchanged (a new room starts from the old room's keys). */
+  private resendKeys = false;
+  /** The movement rules last read from a state (a new room's state holds none until it arrives). */
+  private lastRules?: MoveRules;
+  private viewSerial = 0;
+  /** Handoffs this scene went through (tests read it). */
+  switches = 0;
   /** When each patch's positions were true, and how far back remote entities are drawn. */
   private readonly timeline = new PatchTimeline();
 
@@ -84,18 +99,79 @@ export class WorldScene extends Phaser.Scene {
   /** Starts drawing a joined room. */
   attach(room: Room<MMOState>): void {
     if (this.room && this.room !== room) this.clearWorld();
+    this.dropPending();
     this.room = room;
     this.unsubscribe?.();
     // Before the proximity listener: entities it adds this patch start at this patch's stamp.
     const patched = () => this.onPatch();
     room.onStateChange(patched);
-    const offAck = onServerMessage(room, "ack", (ack) => this.own?.ack(ack, this.rules()));
+    this.offAck?.();
+    this.offAck = onServerMessage(room, "ack", (ack) => this.own?.ack(ack, this.rules()));
     const offProximity = onProximityUpdate(room, (u) => this.applyProximity(u));
     this.unsubscribe = () => {
       room.onStateChange.remove(patched);
-      offAck();
       offProximity();
     };
+  }
+
+  /**
+   * A handoff: the same player goes on in `to`, a neighbouring region's room. Nothing is
+   * cleared: until `to`'s first state arrives the old room's is drawn; then every sprite whose
+   * entity `to` holds (same id) stays as it is, with its interpolation, and only the others go.
+   * The own player keeps its prediction; `to`'s acks reconcile it from now on (the old room's
+   * are for inputs `to` has not seen), and the held keys are sent again (with the next seq).
+   */
+  switchRoom(to: Room<MMOState>): void {
+    if (to === this.room) return;
+    this.dropPending();
+    this.pending = to;
+    this.switches++;
+    // The new room moves the player with the keys the old room had when it offered the handoff:
+    // tell it the keys held now, at once (not at the next frame: every ms it walks on stale keys
+    // is a correction later). Sends already go to `to`.
+    if (this.own) this.sendKeys(this.own.input(this.sentKeys, performance.now()));
+    else this.resendKeys = true;
+    // Only the new room's acks from now on: the old room never sees the inputs sent from now on,
+    // so its acks (it applies the last one it got until it closes) would pull the prediction on.
+    this.offAck?.();
+    this.offAck = onServerMessage(to, "ack", (ack) => this.own?.ack(ack, this.rules()));
+    // Registered before the state arrives, so its first update lists everything the state holds.
+    const patched = () => {
+      if (this.pending === to) this.adopt(to);
+      if (this.room === to) this.onPatch();
+    };
+    to.onStateChange(patched);
+    const offProximity = onProximityUpdate(to, (u) => {
+      if (this.room !== to) return;
+      this.applyProximity(u);
+      this.adopting = false;
+    });
+    this.unsubscribePending = () => {
+      to.onStateChange.remove(patched);
+      offProximity();
+    };
+  }
+
+  /** The switched-to room's first state is here: draw it from now on, keeping what it still holds. */
+  private adopt(to: Room<MMOState>): void {
+    // The old room's listeners go.
+    this.unsubscribe?.();
+    this.unsubscribe = this.unsubscribePending;
+    this.unsubscribePending = undefined;
+    this.pending = undefined;
+    this.room = to;
+    const state = to.state;
+    for (const [key, view] of this.views) {
+      if (!state[view.collection]?.has(view.id)) this.removeView(key);
+    }
+    this.adopting = true;
+  }
+
+  private dropPending(): void {
+    this.unsubscribePending?.();
+    this.unsubscribePending = undefined;
+    this.pending = undefined;
+    this.adopting = false;
   }
 
   /** Stamps a patch's arrival (not the frame that will draw it) and records remote positions. */
@@ -116,8 +192,12 @@ export class WorldScene extends Phaser.Scene {
   }
 
   private rules(): MoveRules {
-    const state = this.room!.state;
-    return { speed: state.speed, lower: state.lowerMapLimit, higher: state.higherMapLimit };
+    const state = this.room?.state;
+    // A state without its settings yet (a room just switched to): the last ones (a world's rooms share them).
+    if ((!state?.speed || !state.higherMapLimit) && this.lastRules) return this.lastRules;
+    const rules = { speed: state!.speed, lower: state!.lowerMapLimit, higher: state!.higherMapLimit };
+    if (rules.speed > 0 && rules.higher) this.lastRules = rules;
+    return rules;
   }
 
   /** Forgets everything drawn for the previous room (a move to another server). */
@@ -131,6 +211,7 @@ export class WorldScene extends Phaser.Scene {
     this.ownBody = this.ownRing = this.ownLabel = undefined;
     this.own = undefined;
     this.sentKeys = NO_KEYS;
+    this.lastRules = undefined;
   }
 
   /** After a reconnection the state is re-sent: drop what is gone, add what is new. */
@@ -186,8 +267,13 @@ export class WorldScene extends Phaser.Scene {
   }
 
   /** Entities drawn now (ids), for the test snapshot. */
-  drawn(): Array<{ id: string; kind: string; x: number; y: number }> {
-    return [...this.views.values()].map((v) => ({ id: v.id, kind: v.kind, x: v.body.x, y: v.body.y }));
+  drawn(): Array<{ id: string; kind: string; x: number; y: number; serial: number; label?: string }> {
+    return [...this.views.values()].map((v) => ({ id: v.id, kind: v.kind, x: v.body.x, y: v.body.y, serial: v.serial, label: v.label?.text }));
+  }
+
+  /** The own player's label as drawn ("Ada ★3"), for the test snapshot. */
+  get ownLabelText(): string | undefined {
+    return this.ownLabel?.text;
   }
 
   override update(time: number, delta: number): void {
@@ -219,13 +305,16 @@ export class WorldScene extends Phaser.Scene {
 
   private updateOwn(state: MMOState, time: number, delta: number): void {
     const me = state.players?.get(this.room!.sessionId);
-    if (!me) return;
-    if (!this.own) this.createOwn(me);
+    if (!me && !(this.own && this.switches > 0)) return;
+    if (!this.own) this.createOwn(me!);
     this.sendIfChanged(this.currentKeys(), time - Math.min(delta, MAX_KEY_LEAD_MS));
-    this.own!.frame(time, delta, me, this.rules());
+    // (No `me` only when the room a handoff left is gone before the new one's state is here:
+    // the prediction goes on alone meanwhile.)
+    this.own!.frame(time, delta, me ?? this.own!.predicted(this.rules()), this.rules());
     this.ownBody!.setPosition(this.own!.x, this.own!.y);
     this.ownRing!.setPosition(this.own!.x, this.own!.y);
-    this.ownLabel!.setPosition(this.own!.x, this.own!.y + 24).setText(`${me.name} ★${readVar(me.vars, "score") ?? 0}`);
+    this.ownLabel!.setPosition(this.own!.x, this.own!.y + 24);
+    if (me) this.ownLabel!.setText(`${me.name} ★${readVar(me.vars, "score") ?? 0}`);
   }
 
   private createOwn(me: Entity & { name: string }): void {
@@ -265,7 +354,8 @@ export class WorldScene extends Phaser.Scene {
   /** Sends keys that changed, in effect (for the prediction) from local time `start`. */
   private sendIfChanged(keys: KeyState, start: number): void {
     const s = this.sentKeys;
-    if (s.up === keys.up && s.down === keys.down && s.left === keys.left && s.right === keys.right) return;
+    if (!this.resendKeys && s.up === keys.up && s.down === keys.down && s.left === keys.left && s.right === keys.right) return;
+    this.resendKeys = false;
     this.sentKeys = { ...keys };
     if (this.room && this.own) this.sendKeys(this.own.input(this.sentKeys, start));
   }
@@ -275,8 +365,10 @@ export class WorldScene extends Phaser.Scene {
     for (const id of u.removedUsers) this.removeView(`players:${id}`);
     for (const id of u.removedItems) this.removeView(`items:${id}`);
     // Entities appear where they entered the AoI (SmartFoxServer's entry point).
-    for (const a of u.addedUsers) this.addView("players", a.id, a.entity, a.entryPoint, now);
-    for (const a of u.addedItems) this.addView("items", a.id, a.entity, a.entryPoint, now);
+    // After a handoff, the new room lists everything as entering: what is drawn already stays.
+    const drawn = (key: string) => this.adopting && this.views.has(key);
+    for (const a of u.addedUsers) if (!drawn(`players:${a.id}`)) this.addView("players", a.id, a.entity, a.entryPoint, now);
+    for (const a of u.addedItems) if (!drawn(`items:${a.id}`)) this.addView("items", a.id, a.entity, a.entryPoint, now);
   }
 
   private addView(
@@ -294,7 +386,7 @@ export class WorldScene extends Phaser.Scene {
     if (kind === "player") body.setTint(colorFor(id));
     const name = kind === "player" ? e.name : kind === "npc" ? String(readVar(e.vars, "name") ?? "") : undefined;
     const label = name ? this.label(at.x, at.y + 22, name) : undefined;
-    this.views.set(key, { id, collection, kind, body, label, interp: new Interpolator(at.x, at.y, now) });
+    this.views.set(key, { id, collection, kind, body, label, interp: new Interpolator(at.x, at.y, now), serial: ++this.viewSerial });
   }
 
   private removeView(key: string): void {

@@ -11,6 +11,8 @@ export interface HudStats {
   score: string;
   pingMs: number;
   world: string;
+  /** The region room of a split world the player is in ("": the entry region, or an unsplit world). */
+  region?: string;
 }
 
 const STATUS_TEXT: Record<ConnectionStatus, string> = {
@@ -97,7 +99,7 @@ export class Hud {
 
   setStats(s: HudStats): void {
     this.stats.textContent =
-      `world ${s.world}   pos ${Math.round(s.x)}, ${Math.round(s.y)}\n` +
+      `world ${s.world}${s.region ? ` (region ${s.region})` : ""}   pos ${Math.round(s.x)}, ${Math.round(s.y)}\n` +
       `players in view ${s.playersInView} / ${s.userCount} in world\n` +
       `items in view ${s.itemsInView}   score ${s.score}   ping ${s.pingMs < 0 ? "–" : `${s.pingMs} ms`}`;
   }

@@ -56,6 +56,11 @@ const net: Net = new Net(serverEndpoint(), params, {
   reconnected() {
     scene.resync();
   },
+  switched(_from, to) {
+    // A handoff to the neighbouring region's room: the same player, nothing to redo (no
+    // position, no spawn); the scene keeps what it draws and goes on with the new room.
+    scene.switchRoom(to);
+  },
   chat(m) {
     hud.addChatLine(m.name, m.text);
     scene.showBubble(m.from, m.text);
@@ -67,11 +72,14 @@ const net: Net = new Net(serverEndpoint(), params, {
 
 // The HUD's numbers, a few times a second.
 setInterval(() => {
-  const state = net.room?.state;
-  const me = state?.players?.get(net.room!.sessionId);
+  // The room drawn: during a handoff, the old one until the new one's state is here.
+  const room = scene.room ?? net.room;
+  const state = room?.state;
+  const me = room ? state?.players?.get(room.sessionId) : undefined;
   if (me && scene.own) lastPosition = { x: scene.own.x, y: scene.own.y };
   hud.setStats({
     world: params.world,
+    region: net.region,
     x: scene.own?.x ?? me?.x ?? 0,
     y: scene.own?.y ?? me?.y ?? 0,
     playersInView: Math.max(0, (state?.players?.size ?? 0) - (me ? 1 : 0)),
@@ -85,7 +93,8 @@ setInterval(() => {
 /** A read-only view of the client for tests and debugging: `window.__mmo.snapshot()`. */
 const api = {
   snapshot() {
-    const room = net.room;
+    // The room drawn (during a handoff: the old one until the new one's state is here).
+    const room = scene.room ?? net.room;
     const state = room?.state;
     const me = room ? state?.players?.get(room.sessionId) : undefined;
     const players: Array<{ id: string; name: string; x: number; y: number }> = [];
@@ -98,12 +107,17 @@ const api = {
       id: room?.sessionId ?? null,
       roomId: room?.roomId ?? null,
       world: params.world,
+      /** The region of the room the player is in ("": the entry region, or an unsplit world). */
+      region: net.region,
+      /** The room the player is in (the one sends go to), and the handoffs followed. */
+      netRoomId: net.room?.roomId ?? null,
+      handoffs: net.handoffs,
       status: net.status,
       statusDetail: net.detail,
       statusHistory: [...net.history],
       overlay: document.getElementById("overlay")!.hidden ? null : document.getElementById("overlay-text")!.textContent,
       // predicted: the prediction; drawn: where the sprite is (the prediction plus a fading correction).
-      self: me ? { x: me.x, y: me.y, ...scene.ownPosition(me), score: String(readVar(me.vars, "score") ?? 0) } : null,
+      self: me ? { x: me.x, y: me.y, ...scene.ownPosition(me), score: String(readVar(me.vars, "score") ?? 0), name: me.name, label: scene.ownLabelText ?? null } : null,
       interpolationDelayMs: scene.interpolationDelayMs,
       players,
       items,

@@ -1,8 +1,8 @@
 import { Client, type Room } from "@colyseus/sdk";
-import { CLOSE_REASONS, JoinErrorCodes, REJOIN_CLOSE_CODES } from "@shared/codes";
+import { CLOSE_REASONS, CloseCodes, JoinErrorCodes, REJOIN_CLOSE_CODES } from "@shared/codes";
 import type { ChatBroadcast, ClientMessages, MMOError } from "@shared/protocol";
 import type { MMOState } from "@shared/schema";
-import { joinWorld, onChat, onError, onIdentity, onShutdownNotice } from "@shared/sdk";
+import { followHandoffs, joinWorld, onChat, onError, onIdentity, onServerMessage, onShutdownNotice, regionOf } from "@shared/sdk";
 import type { PageParams } from "./params";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -14,6 +14,11 @@ export interface NetEvents {
   /** The server announced a drain: the world moves elsewhere in `seconds`. */
   shutdownNotice(seconds: number): void;
   reconnected(room: Room<MMOState>): void;
+  /**
+   * The player went on in a neighbouring region's room (a handoff): the same player (same
+   * sessionId), now in `to`; `from` closes by itself with 4105 (HANDED_OFF). Sends already go to `to`.
+   */
+  switched(from: Room<MMOState>, to: Room<MMOState>, region: string): void;
   chat(message: ChatBroadcast): void;
   serverError(error: MMOError): void;
 }
@@ -21,16 +26,38 @@ export interface NetEvents {
 /** Leaves after which the client joins its world again by itself. */
 const REJOIN_CODES = new Set(REJOIN_CLOSE_CODES);
 const MAX_REJOINS = 6;
+/**
+ * The old room of a handoff may close (4105) before the new room's join completes here; if no
+ * switch follows within this long (the neighbour refused the seat), the client joins the
+ * region it was offered instead.
+ */
+const HANDOFF_WAIT_MS = 5000;
 
 /** A message and its payload, typed by shared/protocol.ts (a payload-less one may omit it). */
 type Payload<K extends keyof ClientMessages> = undefined extends ClientMessages[K] ? [message?: ClientMessages[K]] : [message: ClientMessages[K]];
 
 /**
  * The connection to the game server: joins the page's world, follows the SDK's own
- * reconnection (connected → reconnecting → connected), and measures the round trip.
+ * reconnection (connected → reconnecting → connected), follows handoffs between the region
+ * rooms of a split world (the room changes, the player and the connection status do not),
+ * and measures the round trip.
  */
 export class Net {
+  /** The room the player is in now (after a handoff: the new region's). */
   room?: Room<MMOState>;
+  /** The region of `room` ("" : the entry region, or an unsplit world); a rejoin goes back to it. */
+  region = "";
+  /** Handoffs followed since the last join (tests read it). */
+  handoffs = 0;
+  private client?: Client;
+  private stopFollowing?: () => void;
+  /** Where this tab's identity token is kept (the join chose it): every room of the session may send one. */
+  private identityStore?: { store: Storage; key: string };
+  /** Listeners on `room` that must not outlive it as the current room (its messages). */
+  private roomListeners: Array<() => void> = [];
+  /** The region the current room last offered a handoff to. */
+  private offeredRegion?: string;
+  private handoffTimer?: ReturnType<typeof setTimeout>;
   status: ConnectionStatus = "connecting";
   detail = "";
   pingMs = -1;
@@ -52,8 +79,11 @@ export class Net {
     this.setStatus(rejoin ? "reconnecting" : "connecting", rejoin ? "moving to another server" : "");
     this.refusal = undefined;
     try {
-      const room = await this.join(freshGuest);
+      // A rejoin (after a drain or a crash) goes back to the player's region; a fresh join to the page's.
+      const region = rejoin ? this.region : (this.params.region ?? "");
+      const room = await this.join(freshGuest, region);
       this.rejoinAttempts = 0;
+      this.region = region;
       this.attach(room, rejoin);
     } catch (e) {
       if (rejoin && this.rejoinAttempts < MAX_REJOINS) this.scheduleRejoin();
@@ -81,14 +111,15 @@ export class Net {
    * sessionStorage), the tab starts a new guest. `freshGuest` (the refusal screen's "play as
    * a new guest") skips straight to that.
    */
-  private async join(freshGuest = false): Promise<Room<MMOState>> {
+  private async join(freshGuest = false, region = ""): Promise<Room<MMOState>> {
     const name = this.params.name ?? "";
     const shared = { store: localStorage, key: `mmo.identity.${name}` };
     const ownTab = { store: sessionStorage, key: `mmo.identity.tab.${name}` };
     if (freshGuest) ownTab.store.removeItem(ownTab.key);
     let where = freshGuest || ownTab.store.getItem(ownTab.key) !== null ? ownTab : shared;
     const client = new Client(this.endpoint);
-    const attempt = () => joinWorld(client, { world: this.params.world, name: this.params.name, token: where.store.getItem(where.key) ?? undefined });
+    const attempt = () =>
+      joinWorld(client, { world: this.params.world, name: this.params.name, token: where.store.getItem(where.key) ?? undefined, ...(region && { region }) });
     let room: Room<MMOState> | undefined;
     // At most: the shared identity, this tab's own, a new guest (each refusal moves one step).
     for (let tries = 0; !room; tries++) {
@@ -109,8 +140,11 @@ export class Net {
         }
       }
     }
-    const keep = where;
-    onIdentity(room, (m) => keep.store.setItem(keep.key, m.token));
+    this.client = client;
+    this.identityStore = where;
+    for (const off of this.roomListeners.splice(0)) off();
+    // Registered now (the token arrives right after the join), before any other await.
+    this.roomListeners.push(onIdentity(room, (m) => this.keepIdentity(m.token)));
     return room;
   }
 
@@ -122,37 +156,88 @@ export class Net {
     if (this.room && this.status !== "disconnected") this.room.send(type, message);
   }
 
+  private keepIdentity(token: string): void {
+    const where = this.identityStore;
+    if (where) where.store.setItem(where.key, token);
+  }
+
   private attach(room: Room<MMOState>, rejoin: boolean): void {
     this.room = room;
+    this.handoffs = 0;
+    clearTimeout(this.handoffTimer);
+    this.listen(room);
+    // A split world's server hands the player to the neighbouring region's room as it walks
+    // over a border: follow it there (an unsplit world never sends a handoff).
+    this.stopFollowing?.();
+    this.stopFollowing = followHandoffs(this.client!, room, ({ from, to, region }) => this.switchTo(from, to, region));
+    this.setStatus("connected");
+    this.events.joined(room, rejoin);
+    clearInterval(this.pingTimer);
+    const ping = () => this.room?.ping((ms) => (this.pingMs = Math.round(ms)));
+    ping();
+    this.pingTimer = setInterval(() => this.status === "connected" && ping(), 2000);
+  }
+
+  /** Everything the client hears from a room, while it is the current one. */
+  private listen(room: Room<MMOState>): void {
     // Reconnect after a drop even early in the session (the SDK's default waits 5 s of uptime),
     // and give up within seconds, not minutes: if the room's process is gone, the world is
     // rejoined (on a live process) instead.
     room.reconnection.minUptime = 500;
     room.reconnection.maxRetries = 6;
     room.reconnection.maxDelay = 1500;
-    onShutdownNotice(room, (m) => this.events.shutdownNotice(m.seconds));
-    onChat(room, (m) => this.events.chat(m));
-    onError(room, (m) => this.events.serverError(m));
-    room.onDrop((code) => this.setStatus("reconnecting", CLOSE_REASONS[code] ?? `code ${code}`));
+    const current = () => this.room === room;
+    this.roomListeners.push(
+      onShutdownNotice(room, (m) => this.events.shutdownNotice(m.seconds)),
+      onChat(room, (m) => this.events.chat(m)),
+      onError(room, (m) => this.events.serverError(m)),
+      onServerMessage(room, "handoff", (m) => (this.offeredRegion = m.region)),
+    );
+    room.onDrop((code) => current() && this.setStatus("reconnecting", CLOSE_REASONS[code] ?? `code ${code}`));
     room.onReconnect(() => {
+      if (!current()) return;
       this.setStatus("connected");
       this.events.reconnected(room);
     });
     room.onLeave((code, reason) => {
+      // The room a handoff left: expected, and nothing to do (the player is in the new room).
+      if (!current()) return;
+      if (code === CloseCodes.HANDED_OFF) {
+        // The new room's join is still on its way here: wait for the switch (followHandoffs).
+        // Should it never come, join the region the player was offered.
+        clearTimeout(this.handoffTimer);
+        this.handoffTimer = setTimeout(() => {
+          if (!current()) return;
+          this.region = this.offeredRegion ?? this.region;
+          this.scheduleRejoin();
+        }, HANDOFF_WAIT_MS);
+        return;
+      }
       clearInterval(this.pingTimer);
       // Drained (4001), or the connection broke and could not be restored (its process
-      // died): the world lives on elsewhere, so join it again.
+      // died): the world lives on elsewhere, so join it again (its region, in a split world).
       if (REJOIN_CODES.has(code)) {
         this.scheduleRejoin();
         return;
       }
       this.setStatus("disconnected", CLOSE_REASONS[code] ?? reason ?? `code ${code}`);
     });
-    this.setStatus("connected");
-    this.events.joined(room, rejoin);
-    const ping = () => room.ping((ms) => (this.pingMs = Math.round(ms)));
-    ping();
-    this.pingTimer = setInterval(() => this.status === "connected" && ping(), 2000);
+  }
+
+  /** A handoff: the player goes on in `to`, which hears everything `from` did; `from` closes (4105) by itself. */
+  private switchTo(from: Room<MMOState>, to: Room<MMOState>, region: string): void {
+    if (from !== this.room) return;
+    for (const off of this.roomListeners.splice(0)) off();
+    clearTimeout(this.handoffTimer);
+    this.room = to;
+    this.region = regionOf(to) || region;
+    this.offeredRegion = undefined;
+    this.handoffs++;
+    this.roomListeners.push(onIdentity(to, (m) => this.keepIdentity(m.token)));
+    this.listen(to);
+    this.events.switched(from, to, this.region);
+    // The status stays "connected" (a handoff is no disconnect); a drop during it shows as usual.
+    if (this.status !== "connected") this.setStatus("connected");
   }
 
   private setStatus(status: ConnectionStatus, detail = ""): void {

@@ -8,6 +8,8 @@ export interface PageParams {
   name?: string;
   /** A start position; without it the server picks a free spot (`spawn`). */
   start?: { x: number; y: number };
+  /** `region=1_0`: a region room of a split world to join (default: the entry region; a handoff moves the player on anyway). */
+  region?: string;
 }
 
 export function readParams(search: string = location.search): PageParams {
@@ -17,7 +19,8 @@ export function readParams(search: string = location.search): PageParams {
   const x = Number(q.get("x"));
   const y = Number(q.get("y"));
   const start = q.has("x") && q.has("y") && Number.isFinite(x) && Number.isFinite(y) ? { x, y } : undefined;
-  return { world, pick: !(q.get("world") ?? "").trim(), name, start };
+  const region = q.get("region")?.trim() || undefined;
+  return { world, pick: !(q.get("world") ?? "").trim(), name, start, ...(region && { region }) };
 }
 
 /**
