@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { SETTINGS_ENV_VARS, resolveSettings } from "../src/framework/settings";
+import { SETTINGS_ENV_VARS, parseSettings, resolveSettings } from "../src/framework/settings";
 import { stepPosition } from "../src/shared/movement";
 import { readServerEnv } from "../src/ops/env";
+
+describe("region settings", () => {
+  it("refuse a handoff hysteresis that reaches past the ghost margin (a handed-over player would not be mirrored back)", () => {
+    expect(() => parseSettings({ aoi: { x: 100, y: 80, z: 0 }, aoiLeaveMargin: 0, handoffHysteresis: 80 })).toThrow(/handoffHysteresis must be under/);
+    expect(parseSettings({ aoi: { x: 100, y: 80, z: 0 }, aoiLeaveMargin: 0, handoffHysteresis: 79 }).handoffHysteresis).toBe(79);
+    expect(() => parseSettings({ regionSize: { x: -1, y: 0 } })).toThrow();
+  });
+});
 
 describe("resolveSettings", () => {
   it("defaults match SmartFoxServer where it has one", () => {
@@ -52,6 +60,8 @@ describe("resolveSettings", () => {
       serializer: "stock",
       maxLimboShare: 0.25,
       savedPlayersBytes: 2 * 1024 * 1024,
+      regionSize: { x: 0, y: 0 },
+      handoffHysteresis: 48,
     });
     expect(SETTINGS_ENV_VARS).toHaveLength(14);
   });
