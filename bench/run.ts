@@ -3,6 +3,7 @@
 // `npm run bench -- --quick` runs a small scene only (a smoke test; writes nothing).
 // `npm run bench -- --ranges` runs the 5k scene plain and with 10 far-visible items (range 4x
 // the AoI), ours only, side by side, and prints their table (writes nothing).
+// `npm run bench -- --regions [--quick] [--check8]`: one room vs region rooms (bench/regions.ts).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -33,7 +34,7 @@ interface CaseResult {
   heapMB: { setup: number; afterRun: number };
 }
 
-const { quick, ranges } = cliOptions(process.argv.slice(2), { numbers: {}, flags: ["quick", "ranges"] });
+const { quick, ranges, regions, check8 } = cliOptions(process.argv.slice(2), { numbers: {}, flags: ["quick", "ranges", "regions", "check8"] });
 
 const RANGE_SCENES: SceneSpec[] = [
   { name: "5k", players: 5000, items: 5000, movingItems: 0.1, visible: 30 },
@@ -200,4 +201,5 @@ function memoryLine(results: CaseResult[]): string {
   itself is linear (typed arrays per entity, a handle list per observer).`;
 }
 
-main();
+if (regions) void import("./regions").then((m) => m.runRegions(quick, check8));
+else main();
