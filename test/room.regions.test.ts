@@ -3,7 +3,7 @@ import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCodes } from "../src/shared/codes";
 import type { MMOState } from "../src/shared/schema";
-import { followHandoffs, joinWorld, readVar, regionOf } from "../src/shared/sdk";
+import { type HandoffMessage, followHandoffs, joinWorld, readVar, regionOf } from "../src/shared/sdk";
 import { bootMMO, ids, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 // A world of two regions side by side (x < 1000: the entry region "", x >= 1000: "1_0"), each
@@ -119,6 +119,25 @@ describe("a world split into regions", () => {
     for (const r of [west, east, now]) expect(ids(r.state.players).filter((id) => id === walker.sessionId)).toHaveLength(1);
     await until(() => west.state.userCount === 3 && east.state.userCount === 3, "the world still counts three users");
     for (const r of [now, west, east]) await r.leave();
+  });
+
+  it("starts the player in its new region from where the old one stopped it, with the keys it holds then (not at the offer)", async () => {
+    const walker = await join("stale", "Walker");
+    await placeAt(colyseus, walker, 1000, 500);
+    const offer = new Promise<HandoffMessage>((resolve) => walker.onMessage("handoff", resolve));
+    walker.send("input", keys(true));
+    const m = await offer;
+    // The key is released before the client takes the seat: the old room stops the player.
+    walker.send("input", keys(false));
+    await sleep(150);
+    const stoppedAt = roomOf(colyseus, walker).state.players.get(walker.sessionId)!.x;
+    const now = await colyseus.sdk.consumeSeatReservation<MMOState>(m.reservation as Parameters<typeof colyseus.sdk.consumeSeatReservation>[0]);
+    const server = () => roomOf(colyseus, now).state.players.get(walker.sessionId)!;
+    await until(() => server() !== undefined, "the new room has the walker");
+    expect(server().x).toBe(stoppedAt);
+    await sleep(300);
+    expect(server().x).toBe(stoppedAt); // not walking on with the keys of the offer
+    await now.leave();
   });
 
   it("does not flap: walking along the border, within the hysteresis, keeps the player where it is", async () => {

@@ -10,7 +10,7 @@ import { type MMOState, Player } from "../shared/schema";
 import { readVars } from "../shared/vars";
 import type { GhostBatch } from "../regions/Ghosts";
 import { Ghosts } from "../regions/Ghosts";
-import { type HandoffAuth, type HandoffPayload, handoffContext, handoffIn, isHandoffAuth } from "../regions/handoff";
+import { type HandoffAuth, type HandoffFinal, type HandoffPayload, handoffContext, handoffIn, isHandoffAuth } from "../regions/handoff";
 import { RegionGrid, type RegionName } from "../regions/RegionGrid";
 import { RegionLink } from "../regions/RegionLink";
 import { type MessageContext, registerMessageHandlers } from "./messages";
@@ -203,7 +203,12 @@ export class MMORoom extends MMOApi {
     return auth;
   }
 
-  override onJoin(client: Client, options: Record<string, unknown> = {}): void {
+  /**
+   * A user joins (in limbo until its first position), or a neighbouring region hands a player
+   * over. A game that overrides it awaits it: `await super.onJoin(client, options)` (a handoff
+   * waits for the old region's confirmation before the player exists here).
+   */
+  override async onJoin(client: Client, options: Record<string, unknown> = {}): Promise<void> {
     if (isHandoffAuth(client.auth)) return this.joinFromHandoff(client, client.auth.handoff);
     const parsed = joinOptionsSchema.safeParse(options);
     if (!parsed.success) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
@@ -488,14 +493,18 @@ export class MMORoom extends MMOApi {
    * The neighbour has the player (its onJoin calls this, through matchmaking's remote call):
    * the old connection closes with HANDED_OFF and the player stays here as the neighbour's ghost.
    */
-  completeHandoff(id: string): boolean {
+  completeHandoff(id: string): HandoffFinal | false {
     const session = this.sessions.get(id);
     if (!session?.handoff || session.handoff.done) return false;
     session.handoff.done = true;
     session.kicked = true;
+    // Where the player stands and what it holds now (the keys may have changed since the offer).
+    const { player } = session;
+    const final: HandoffFinal = { x: player.x, y: player.y, z: player.z, keys: { ...session.keys } };
+    this.movement.stop(session);
     session.client.leave(CloseCodes.HANDED_OFF, "HANDED_OFF");
     handoffs.inc({ result: "completed" });
-    return true;
+    return final;
   }
 
   private leaveAfterHandoff(client: Client, session: MMOSession): void {
@@ -509,21 +518,34 @@ export class MMORoom extends MMOApi {
 
   /**
    * A player handed over by a neighbour: the same id (its seat kept the sessionId), name,
-   * identity, variables and held keys, placed where the neighbour's last ghost batch put it (or
-   * where the handoff left it), never in limbo. The ghost this region held becomes the player,
-   * so this region's clients see it go on, not leave and re-enter.
+   * identity and variables, placed where the old room stopped it with the keys it held then
+   * (`completeHandoff`, a remote call: one round trip), never in limbo. The ghost this region
+   * held becomes the player, so this region's clients see it go on, not leave and re-enter.
+   * If the old room does not confirm (its process is unreachable, or the player is no longer
+   * on its way), the join is refused: the player stays (or rejoins) where it was, never in two
+   * regions at once.
    */
-  private joinFromHandoff(client: Client, h: HandoffPayload): void {
+  private async joinFromHandoff(client: Client, h: HandoffPayload): Promise<void> {
     const ghosts = this.regions?.ghosts;
     if (!ghosts) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, "this world is not split into regions");
     if (this.sessions.size >= this.settings.maxUsers) throw new ServerError(JoinErrorCodes.WORLD_FULL, "this region is full");
+    let final: HandoffFinal | false;
+    try {
+      final = (await matchMaker.remoteRoomCall(h.fromRoomId, "completeHandoff", [h.id])) as HandoffFinal | false;
+    } catch {
+      final = false;
+    }
+    if (!final) {
+      handoffs.inc({ result: "failed" });
+      throw new ServerError(JoinErrorCodes.HANDOFF_EXPIRED, "the region handing this player over did not confirm it");
+    }
     const ghost = ghosts.adopt(h.id);
     const player = ghost ?? new Player().assign({ id: h.id, name: h.name });
     if (!ghost) this.entities.addPlayer(player);
-    const pos = ghost ? { x: ghost.x, y: ghost.y, z: ghost.z } : { x: h.x, y: h.y, z: h.z };
+    const pos = this.entities.isInsideMap(final) ? { x: final.x, y: final.y, z: final.z } : { x: h.x, y: h.y, z: h.z };
     client.view = new StateView();
     const session = this.sessions.open(client, player, this.settings.userMaxLimboSeconds, (s) => this.expireLimbo(s));
-    this.entities.promoteGhost(player, this.entities.isInsideMap(pos) ? pos : this.entities.checkedPosition(h));
+    this.entities.promoteGhost(player, pos);
     client.view.add(this.entities.privateVarsOf(player));
     applyVars(player.vars, varsReplacing(readVars(player.vars), h.vars));
     applyVars(this.entities.privateVarsOf(player), h.privateVars);
@@ -532,12 +554,11 @@ export class MMORoom extends MMOApi {
       void this.playing?.enter(h.identity, WorldLock.TTL_SECONDS).catch(() => {});
     }
     this.setUserPosition(client, pos);
-    this.movement.setKeys(session, h.keys);
+    this.movement.setKeys(session, final.keys);
     // A budget: a player jumping to and fro across a border costs one handoff a second at most.
     session.handoffAfter = this.clock.currentTime + HANDOFF_COOLDOWN_MS;
     this.state.userCount = Math.max(this.state.userCount + 1, this.sessions.size);
     this.usersChanged();
-    void matchMaker.remoteRoomCall(h.fromRoomId, "completeHandoff", [h.id]).catch(() => {});
   }
 
   private expireLimbo(session: MMOSession): void {

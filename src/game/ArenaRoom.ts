@@ -55,8 +55,8 @@ export class ArenaRoom extends MMORoom {
     this.clock.setInterval(() => this.wander(NPC_TICK_MS), NPC_TICK_MS);
   }
 
-  override onJoin(client: Client, options?: Record<string, unknown>): void {
-    super.onJoin(client, options);
+  override async onJoin(client: Client, options?: Record<string, unknown>): Promise<void> {
+    await super.onJoin(client, options);
     // A returning player keeps the score the world remembers.
     if (!hasVar(this.getSession(client)?.player.vars, "score")) this.setUserVariables(client, { score: 0 });
   }

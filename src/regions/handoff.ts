@@ -25,6 +25,14 @@ export interface HandoffPayload {
   keys: KeyState;
 }
 
+/** What the old room answers the new one's `completeHandoff`: where it stopped the player, and the keys it held then. */
+export interface HandoffFinal {
+  x: number;
+  y: number;
+  z: number;
+  keys: KeyState;
+}
+
 /** What onAuth hands onJoin for a handed-over player (`client.auth`). */
 export interface HandoffAuth {
   /** Read by matchmaking: the seat keeps the player's sessionId, so its entity id never changes. */

@@ -51,6 +51,8 @@ export const JoinErrorCodes = {
    * "refuse"`, MMO_UNKNOWN_WORLDS). (An HTTP status: refused in matchmaking.)
    */
   UNKNOWN_WORLD: 404,
+  /** A handoff seat whose old region did not confirm the player (it left, or its process is unreachable): the SDK stays where it was. */
+  HANDOFF_EXPIRED: 4410,
 } as const;
 
 /** Codes of the `error` message the room sends to a client whose request it refused. */

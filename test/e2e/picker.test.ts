@@ -56,8 +56,13 @@ describe("the world picker", () => {
     page.on("pageerror", (e) => console.error(`[picker page] ${e.message}`));
     await page.goto(`${base}/?name=Pia`);
     // The declared worlds, nobody playing yet.
-    const first = await rowsUntil(page, "the declared worlds", (r) => Object.keys(r).length >= 3);
-    expect(first).toEqual({ "The Meadow": "0 / 5000 players", "The Arena (small)": "0 / 20 players", "The Frontier (large)": "0 / 10000 players" });
+    const first = await rowsUntil(page, "the declared worlds", (r) => Object.keys(r).length >= 4);
+    expect(first).toEqual({
+      "The Meadow": "0 / 5000 players",
+      "The Arena (small)": "0 / 20 players",
+      "The Frontier (large)": "0 / 10000 players",
+      "The Continent (4 regions)": "0 / 5000 players",
+    });
     expect(await page.isVisible("#picker-other")).toBe(true); // unknown worlds are played with the defaults
 
     // Players join two worlds: the counts follow on the open page.
