@@ -62,12 +62,29 @@ export class Ghosts {
    * @param margin how far beyond a border an entity is mirrored: the AoI plus its leave margin,
    * so a neighbour's observer at the border sees exactly what one room would show it.
    */
+  /** This region's bounds shrunk by the margin: an entity inside is near no border (one test, no neighbour lookup). */
+  private readonly interior: { lx: number; ly: number; hx: number; hy: number };
+  /** The entity and batch list `visitTarget` works on (fields, not a closure per entity: collect runs over every own entity every patch). */
+  private visiting?: { entity: Player | Item; label: string; isPlayer: boolean; json?: string };
+  private collecting?: Map<RegionName, GhostBatch>;
+  private readonly visitTarget = (target: RegionName): void => this.addRow(target);
+
   constructor(
     private readonly world: World,
     private readonly grid: RegionGrid,
     readonly region: RegionName,
     readonly margin: number,
-  ) {}
+  ) {
+    const b = grid.bounds(region);
+    const { lower, higher } = grid.map;
+    // A side on the map's edge has no neighbour: entities there are interior on that side.
+    this.interior = {
+      lx: b.lower.x <= lower.x ? -Infinity : b.lower.x + margin,
+      ly: b.lower.y <= lower.y ? -Infinity : b.lower.y + margin,
+      hx: b.higher.x >= higher.x ? Infinity : b.higher.x - margin,
+      hy: b.higher.y >= higher.y ? Infinity : b.higher.y - margin,
+    };
+  }
 
   /** True when `id` is a ghost here (not this region's own). */
   isGhost(id: string): boolean {
@@ -96,20 +113,22 @@ export class Ghosts {
    */
   collect(): Map<RegionName, GhostBatch> {
     const out = new Map<RegionName, GhostBatch>();
-    const batchFor = (target: RegionName): GhostBatch => {
-      let b = out.get(target);
-      if (!b) out.set(target, (b = { from: this.region, players: [], items: [], events: [] }));
-      return b;
-    };
+    this.collecting = out;
+    const batchFor = (target: RegionName): GhostBatch => this.batchIn(out, target);
     const { aoi } = this.world;
+    const { lx, ly, hx, hy } = this.interior;
     for (const player of this.world.state.players.values()) {
+      // Most entities are far from every border: two comparisons per axis, nothing else.
+      if (player.x > lx && player.x < hx && player.y > ly && player.y < hy) continue;
       if (this.ghosts.has(player.id) || !aoi.isObserver(player)) continue;
-      this.rowsFor(player, player.name, (target, row) => batchFor(target).players.push(row));
+      this.rowsFor(player, player.name, true);
     }
     for (const item of this.world.state.items.values()) {
+      if (item.x > lx && item.x < hx && item.y > ly && item.y < hy) continue;
       if (this.ghosts.has(item.id)) continue;
-      this.rowsFor(item, item.kind, (target, row) => batchFor(target).items.push(row));
+      this.rowsFor(item, item.kind, false);
     }
+    this.collecting = undefined;
     for (const event of this.pendingEvents) {
       const reach = Math.max(event.half.x, event.half.y);
       this.grid.forNeighboursWithin(this.region, event.center, reach, (target) => batchFor(target).events.push(event));
@@ -134,18 +153,31 @@ export class Ghosts {
     return out;
   }
 
-  private rowsFor(entity: Player | Item, label: string, push: (target: RegionName, row: GhostRow) => void): void {
-    const pos = entity instanceof Player ? this.world.positionOf(entity) : entity;
-    if (!pos) return;
-    let json: string | undefined;
-    this.grid.forNeighboursWithin(this.region, pos, this.margin, (target) => {
-      let sent = this.sentVars.get(target);
-      if (!sent) this.sentVars.set(target, (sent = new Map()));
-      json ??= JSON.stringify(readVars(entity.vars));
-      const changed = sent.get(entity.id) !== json;
-      if (changed) sent.set(entity.id, json);
-      push(target, [entity.id, entity.x, entity.y, entity.z, label, changed ? (JSON.parse(json) as Record<string, VarValue>) : null]);
-    });
+  private batchIn(out: Map<RegionName, GhostBatch>, target: RegionName): GhostBatch {
+    let b = out.get(target);
+    if (!b) out.set(target, (b = { from: this.region, players: [], items: [], events: [] }));
+    return b;
+  }
+
+  private rowsFor(entity: Player | Item, label: string, isPlayer: boolean): void {
+    // A player's position is the schema's (World.place writes both), so no index lookup.
+    this.visiting = { entity, label, isPlayer };
+    this.grid.forNeighboursWithin(this.region, entity, this.margin, this.visitTarget);
+    this.visiting = undefined;
+  }
+
+  /** One row of the entity being visited, for `target` (its variables only when they changed since the last row to it). */
+  private addRow(target: RegionName): void {
+    const v = this.visiting!;
+    const { entity } = v;
+    let sent = this.sentVars.get(target);
+    if (!sent) this.sentVars.set(target, (sent = new Map()));
+    v.json ??= JSON.stringify(readVars(entity.vars));
+    const changed = sent.get(entity.id) !== v.json;
+    if (changed) sent.set(entity.id, v.json);
+    const row: GhostRow = [entity.id, entity.x, entity.y, entity.z, v.label, changed ? (JSON.parse(v.json) as Record<string, VarValue>) : null];
+    const batch = this.batchIn(this.collecting!, target);
+    (v.isPlayer ? batch.players : batch.items).push(row);
   }
 
   /**
