@@ -79,11 +79,13 @@ export class Net {
     this.setStatus(rejoin ? "reconnecting" : "connecting", rejoin ? "moving to another server" : "");
     this.refusal = undefined;
     try {
-      // A rejoin (after a drain or a crash) goes back to the player's region; a fresh join to the page's.
-      const region = rejoin ? this.region : (this.params.region ?? "");
-      const room = await this.join(freshGuest, region);
+      // A rejoin (after a drain or a crash) goes back to the player's region; a fresh join to the
+      // page's, else to the one this browser last played in (that region remembers the player).
+      const wanted = rejoin ? this.region : (this.params.region ?? this.lastRegion());
+      const { room, region } = await this.joinOrEntry(freshGuest, wanted, rejoin || this.params.region !== undefined);
       this.rejoinAttempts = 0;
       this.region = region;
+      this.keepRegion(region);
       this.attach(room, rejoin);
     } catch (e) {
       if (rejoin && this.rejoinAttempts < MAX_REJOINS) this.scheduleRejoin();
@@ -95,6 +97,26 @@ export class Net {
   }
 
   private rejoinAttempts = 0;
+
+  /** Where this browser last played this world ("" when never, or after the world lost its regions). */
+  private lastRegion(): string {
+    return localStorage.getItem(`mmo.region.${this.params.world}`) ?? "";
+  }
+
+  private keepRegion(region: string): void {
+    if (region) localStorage.setItem(`mmo.region.${this.params.world}`, region);
+    else localStorage.removeItem(`mmo.region.${this.params.world}`);
+  }
+
+  /** Joins `region`; a remembered region the world no longer has (400) falls back to the entry region. */
+  private async joinOrEntry(freshGuest: boolean, region: string, asked: boolean): Promise<{ room: Room<MMOState>; region: string }> {
+    try {
+      return { room: await this.join(freshGuest, region), region };
+    } catch (e) {
+      if (asked || region === "" || (e as { code?: number } | undefined)?.code !== 400) throw e;
+      return { room: await this.join(freshGuest, ""), region: "" };
+    }
+  }
 
   /** Joins the world again after a short, growing, jittered wait (bounded attempts). */
   private scheduleRejoin(): void {
@@ -231,6 +253,7 @@ export class Net {
     clearTimeout(this.handoffTimer);
     this.room = to;
     this.region = regionOf(to) || region;
+    this.keepRegion(this.region);
     this.offeredRegion = undefined;
     this.handoffs++;
     this.roomListeners.push(onIdentity(to, (m) => this.keepIdentity(m.token)));

@@ -267,4 +267,15 @@ describe("a split world in the browser", () => {
     await screenshot(west, "regions-west-observer");
     await Promise.all([walker.close(), west.close(), east.close()]);
   }, 60_000);
+
+  it("a returning player resumes in the region it last played in, where it was, with its score", async () => {
+    // The same browser (its localStorage: the identity and the last region), a new page, no region in the URL.
+    const back = await openPlayer(context, base, `world=${WORLD}&name=Walker`);
+    const eastRoom = await regionRoom("1_0");
+    const s = await waitFor(back, "the returning walker plays in region 1_0 with its score", (v) => v.roomId === eastRoom.roomId && v.self?.score === "7", 15_000);
+    expect((s as { region?: string }).region).toBe("1_0");
+    // Where it left the world (the east region remembered it), not a fresh spawn.
+    expect(s.self!.x).toBeGreaterThan(1000);
+    await back.close();
+  }, 40_000);
 });
