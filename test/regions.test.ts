@@ -101,6 +101,9 @@ describe("Ghosts", () => {
     const gone = west.ghosts.collect().get("1_0");
     expect(gone).toBeDefined();
     east.ghosts.apply(JSON.parse(JSON.stringify(gone)) as GhostBatch, 100);
+    // Dropped right before the next patch (never deleted and set again within one patch).
+    expect(east.world.state.players.size).toBe(1);
+    expect(east.ghosts.flush()).toBe(2);
     expect(east.world.state.players.size).toBe(0);
     expect(east.world.state.items.size).toBe(0);
     // Nothing more to say: no batch at all after that.

@@ -9,7 +9,7 @@ import { describeIssues, joinOptionsSchema } from "../shared/protocol";
 import { type MMOState, Player } from "../shared/schema";
 import { readVars } from "../shared/vars";
 import type { GhostBatch } from "../regions/Ghosts";
-import { Ghosts } from "../regions/Ghosts";
+import { Ghosts, ghostMargin } from "../regions/Ghosts";
 import { type HandoffAuth, type HandoffFinal, type HandoffPayload, handoffContext, handoffIn, isHandoffAuth } from "../regions/handoff";
 import { RegionGrid, type RegionName } from "../regions/RegionGrid";
 import { RegionLink } from "../regions/RegionLink";
@@ -406,8 +406,7 @@ export class MMORoom extends MMOApi {
   /** A split world: ghosts in and out through presence, world-wide counts, spawns inside this region. */
   private async joinRegions(grid: RegionGrid): Promise<void> {
     const s = this.settings;
-    const margin = Math.max(s.aoi.x, s.aoi.y) + s.aoiLeaveMargin;
-    const ghosts = new Ghosts(this.entities, grid, this.region, margin);
+    const ghosts = new Ghosts(this.entities, grid, this.region, ghostMargin(s));
     const link = new RegionLink(this.presence, this.world, this.region, (batch) => this.onGhostBatch(batch));
     this.regions = { grid, ghosts, link };
     this.entities.spawnArea = grid.bounds(this.region);
@@ -431,8 +430,9 @@ export class MMORoom extends MMOApi {
       const target = grid.ownerWithHysteresis(this.region, pos, this.settings.handoffHysteresis);
       if (target !== this.region) void this.handOver(session, target);
     }
-    link.send(ghosts.collect());
+    ghosts.flush();
     ghosts.expire(now, GHOST_TTL_MS);
+    link.send(ghosts.collect(now));
     if (this.sessions.size > 0 || ghosts.size > 0) this.idleSince = now;
     else if (now - this.idleSince > REGION_IDLE_MS && !this.closing) void this.disconnect();
     if (now >= this.nextCountRefresh) {

@@ -30,13 +30,37 @@ export interface GhostBatch {
   players: GhostRow[];
   items: GhostRow[];
   events: ProximityEvent[];
+  /**
+   * Players this region handed to another lately, `[id, region]`: a third region that mirrors
+   * one keeps it (now that region's) rather than dropping it because this batch lacks it and
+   * re-creating it from the new owner's batch (a blink for its clients).
+   */
+  moved?: [id: string, to: RegionName][];
 }
+
+/**
+ * How far beyond a border an entity is mirrored: the AoI plus its leave margin (what a
+ * border observer sees in one room), plus the handoff hysteresis, since a player stays its
+ * region's own up to that far past the border and its AoI reaches that much farther.
+ */
+export function ghostMargin(s: { aoi: { x: number; y: number }; aoiLeaveMargin: number; handoffHysteresis: number }): number {
+  return Math.max(s.aoi.x, s.aoi.y) + s.aoiLeaveMargin + s.handoffHysteresis;
+}
+
+/** A handed-over player is named in this region's batches (`moved`) for this long. */
+const MOVED_MS = 1000;
 
 interface Ghost {
   entity: Player | Item;
   from: RegionName;
   /** When the last batch holding it arrived (room clock ms). */
   seen: number;
+  /**
+   * Set when a batch from its region no longer holds it: it is removed at the next `flush`
+   * (right before the patch), unless a batch brings it back first. A ghost is never deleted
+   * from the state and set again within one patch (a client would keep the old copy).
+   */
+  dropping?: boolean;
 }
 
 /**
@@ -57,6 +81,10 @@ export class Ghosts {
   /** Targets that got rows last patch (they get a batch, maybe empty, this patch too). */
   private lastTargets = new Set<RegionName>();
   private readonly pendingEvents: ProximityEvent[] = [];
+  /** Players this region handed over lately: id -> [to, when] (sent as `moved`). */
+  private readonly moved = new Map<string, [RegionName, number]>();
+  /** The room clock as of the last `collect`/`apply` (for `moved`'s expiry). */
+  private now = 0;
 
   /**
    * @param margin how far beyond a border an entity is mirrored: the AoI plus its leave margin,
@@ -111,7 +139,8 @@ export class Ghosts {
    * neighbour. A target that got rows last patch gets a batch this patch even when empty, so its
    * ghosts go away at once rather than by expiry.
    */
-  collect(): Map<RegionName, GhostBatch> {
+  collect(now = this.now): Map<RegionName, GhostBatch> {
+    this.now = now;
     const out = new Map<RegionName, GhostBatch>();
     this.collecting = out;
     const batchFor = (target: RegionName): GhostBatch => this.batchIn(out, target);
@@ -135,6 +164,14 @@ export class Ghosts {
     }
     this.pendingEvents.length = 0;
     for (const target of this.lastTargets) batchFor(target);
+    if (this.moved.size > 0) {
+      const moved: [string, RegionName][] = [];
+      for (const [id, [to, at]] of this.moved) {
+        if (this.now - at > MOVED_MS) this.moved.delete(id);
+        else moved.push([id, to]);
+      }
+      if (moved.length > 0) for (const batch of out.values()) batch.moved = moved;
+    }
     // Forget what was sent to a target an entity no longer reaches: it gets full vars if it comes back.
     for (const [target, sent] of this.sentVars) {
       const batch = out.get(target);
@@ -187,13 +224,37 @@ export class Ghosts {
    * proximity events for this region's own users to receive.
    */
   apply(batch: GhostBatch, now: number): ProximityEvent[] {
+    this.now = now;
     const live = new Set<string>();
     for (const row of batch.players) this.upsert(row, batch.from, now, true, live);
     for (const row of batch.items) this.upsert(row, batch.from, now, false, live);
+    // A player the sender handed on is the new owner's now: kept until that one's batches say.
+    for (const [id, to] of batch.moved ?? []) {
+      const ghost = this.ghosts.get(id);
+      if (ghost && ghost.from === batch.from && !live.has(id) && to !== this.region) {
+        ghost.from = to;
+        ghost.seen = now;
+      }
+    }
     for (const [id, ghost] of this.ghosts) {
-      if (ghost.from === batch.from && !live.has(id)) this.drop(id, ghost);
+      if (ghost.from === batch.from && !live.has(id)) ghost.dropping = true;
     }
     return batch.events;
+  }
+
+  /**
+   * Removes the ghosts marked for dropping since the last call: once per patch, right before
+   * it (MMORoom.regionStep), so a ghost dropped by one batch and brought back by another
+   * between two patches is never deleted and re-created. Returns how many went.
+   */
+  flush(): number {
+    let n = 0;
+    for (const [id, ghost] of this.ghosts) {
+      if (!ghost.dropping) continue;
+      this.drop(id, ghost);
+      n++;
+    }
+    return n;
   }
 
   private upsert(row: GhostRow, from: RegionName, now: number, isPlayer: boolean, live: Set<string>): void {
@@ -210,6 +271,7 @@ export class Ghosts {
     live.add(id);
     ghost.from = from;
     ghost.seen = now;
+    ghost.dropping = false;
     const e = ghost.entity;
     if (e instanceof Player) {
       if (e.name !== label) e.name = label;
@@ -249,6 +311,8 @@ export class Ghosts {
     this.world.demoteToGhost(player);
     this.ghosts.set(player.id, { entity: player, from: to, seen: now });
     for (const sent of this.sentVars.values()) sent.delete(player.id);
+    this.moved.set(player.id, [to, now]);
+    this.now = Math.max(this.now, now);
   }
 
   private drop(id: string, ghost: Ghost): void {
