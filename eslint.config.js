@@ -54,9 +54,19 @@ export default tseslint.config(
     files: ["src/shared/**"],
     rules: {
       "no-restricted-imports": arrows(
-        [into(["aoi", "framework", "game", "bridge", "ops", "client", "scripts", "test"], "src/shared is imported by the browser: it may import only src/shared."), { group: ["node:*"], message: "src/shared runs in the browser: no Node modules." }],
+        [into(["aoi", "framework", "regions", "game", "bridge", "ops", "client", "scripts", "test"], "src/shared is imported by the browser: it may import only src/shared."), { group: ["node:*"], message: "src/shared runs in the browser: no Node modules." }],
         SERVER_ONLY.map((name) => ({ name, message: "src/shared runs in the browser: no server-only package." })),
       ),
+    },
+  },
+  {
+    // Regions: pure pieces the framework's room drives (no room here, no operations).
+    files: ["src/regions/**"],
+    rules: {
+      "no-restricted-imports": arrows([
+        { regex: "^\\.\\./framework/(?!World$)", message: "src/regions is driven by MMORoom: of the framework it imports ../framework/World only." },
+        into(["game", "bridge", "ops", "aoi", "client", "scripts", "test"], "src/regions is driven by MMORoom: it imports ../framework/World and ../shared only."),
+      ]),
     },
   },
   {
@@ -69,17 +79,17 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": arrows([
         { regex: "(^|/)framework/.", message: "A game imports the framework's public surface: \"../framework\" (src/framework/index.ts), not its internals." },
-        into(["bridge", "ops", "aoi", "client", "scripts", "test"], "A game imports ../framework and ../shared only."),
+        into(["bridge", "ops", "aoi", "regions", "client", "scripts", "test"], "A game imports ../framework and ../shared only."),
       ]),
     },
   },
   {
     files: ["src/bridge/**"],
-    rules: { "no-restricted-imports": arrows([into(["framework", "game", "aoi", "client", "scripts", "test"], "The process bridge stands alone: it may import ../ops and ../shared only.")]) },
+    rules: { "no-restricted-imports": arrows([into(["framework", "regions", "game", "aoi", "client", "scripts", "test"], "The process bridge stands alone: it may import ../ops and ../shared only.")]) },
   },
   {
     files: ["src/ops/**"],
-    rules: { "no-restricted-imports": arrows([into(["framework", "game", "bridge", "aoi", "client", "scripts", "test"], "Operational code is imported by the others, never the other way round.")]) },
+    rules: { "no-restricted-imports": arrows([into(["framework", "regions", "game", "bridge", "aoi", "client", "scripts", "test"], "Operational code is imported by the others, never the other way round.")]) },
   },
   {
     // The browser client reaches the server's code through the @shared alias only.

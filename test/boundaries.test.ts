@@ -22,6 +22,9 @@ const WRONG: Array<[string, string, string, RegExp]> = [
   ["shared -> node", "src/shared/Probe.ts", 'import { readFileSync } from "node:fs";', /no Node modules/],
   ["ops -> the framework", "src/ops/Probe.ts", 'import { MMORoom } from "../framework";', /never the other way/],
   ["bridge -> the framework", "src/bridge/Probe.ts", 'import { MMORoom } from "../framework";', /stands alone/],
+  ["regions -> the room", "src/regions/Probe.ts", 'import { MMORoom } from "../framework/MMORoom";', /World only/],
+  ["regions -> ops", "src/regions/Probe.ts", 'import { handoffs } from "../ops/metrics";', /driven by MMORoom/],
+  ["ops -> regions", "src/ops/Probe.ts", 'import { Ghosts } from "../regions/Ghosts";', /never the other way/],
   ["schema internals outside the seam", "src/framework/Probe.ts", 'import { $changes } from "@colyseus/schema";', /one seam/],
   ["a private field outside the seam", "test/Probe.ts", "const s = (globalThis as any).room._serializer;", /private field/],
 ];
@@ -39,6 +42,7 @@ describe("architecture boundaries (eslint.config.js)", () => {
     expect(await problems("src/game/Probe.ts", 'import { MMORoom } from "../framework";\nimport type { Vec3 } from "../shared/vector";')).toEqual([]);
     expect(await problems("client/src/Probe.ts", 'import { stepPosition } from "@shared/movement";\nimport Phaser from "phaser";')).toEqual([]);
     expect(await problems("src/aoi/Probe.ts", 'import type { Vec3 } from "../shared/vector";\nimport { SpatialGrid } from "./SpatialGrid";')).toEqual([]);
+    expect(await problems("src/regions/Probe.ts", 'import type { World } from "../framework/World";\nimport { Player } from "../shared/schema";\nimport { RegionGrid } from "./RegionGrid";')).toEqual([]);
     expect(await problems("src/framework/serializer/colyseusInternals.ts", 'import { $changes } from "@colyseus/schema";')).toEqual([]);
   });
 });
