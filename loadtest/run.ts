@@ -3,12 +3,20 @@
 // world and stops at the first count that does not hold (a failed join, a disconnect, or an
 // event-loop lag p99 of 50 ms or more). Options: --bots 2000 (one run), --steady 30 (seconds
 // measured), --join-rate 100 (joins per second), --no-write.
+// `--regions 2`: one world split into two region rooms on two processes sharing a Redis, against
+// the same world as one room, back to back (loadtest/regions.ts; default --bots 400 --steady 40;
+// --cross 0.25: the share of bots walking across the border; --split-first; writes
+// loadtest/regions-results.md, never BENCHMARKS.md).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { ROOT as root, cliOptions, startProcess, startServer, tsx } from "../scripts/lib";
 import { type ProcessStats, bucketPercentile } from "../src/ops/processStats";
+import { runRegions } from "./regions";
 
-const opts = cliOptions(process.argv.slice(2), { numbers: { bots: 2000, steady: 30, "join-rate": 100 }, flags: ["no-write"] });
+const opts = cliOptions(process.argv.slice(2), {
+  numbers: { bots: 2000, steady: 30, "join-rate": 100, regions: 0, cross: 0.25 },
+  flags: ["no-write", "split-first"],
+});
 const counts = opts.given.has("bots") ? [opts.bots] : [1000, 1500, 2000, 2500, 3000];
 const steadySeconds = opts.steady;
 const joinRate = opts["join-rate"];
@@ -141,4 +149,17 @@ Largest count that held: **${largest}** bots in one room.
   console.log("Wrote loadtest/results.json and the load-test section of BENCHMARKS.md");
 }
 
-void main();
+if (opts.regions > 0) {
+  runRegions({
+    regions: opts.regions,
+    bots: opts.given.has("bots") ? opts.bots : 400,
+    steady: opts.given.has("steady") ? opts.steady : 40,
+    joinRate,
+    cross: opts.cross,
+    splitFirst: opts["split-first"],
+    noWrite: opts["no-write"],
+  }).catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+} else void main();
