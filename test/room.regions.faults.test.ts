@@ -2,11 +2,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Room as SDKRoom } from "@colyseus/sdk";
+import { matchMaker } from "@colyseus/core";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MMORoom, type MMORoomOptions } from "../src/framework/MMORoom";
 import { FileWorldStore } from "../src/framework/persistence/FileWorldStore";
 import { IdentitySigner } from "../src/framework/persistence/identity";
+import { roomBudget } from "../src/ops/roomBudget";
 import type { MMOState } from "../src/shared/schema";
 import { followHandoffs, joinWorld, readVar } from "../src/shared/sdk";
 import { bootMMO, enterWithIdentity, placeAt, roomOf, sleep, until } from "./helpers/server";
@@ -102,6 +104,23 @@ describe("a split world's faults", () => {
     expect(savedEast?.items.map((i) => i.id)).toEqual([gem.id]);
     expect(readVar(east.state.items.get(gem.id)?.vars, "value")).toBe(7);
     await west.leave();
+    await east.leave();
+  });
+
+  // Colyseus disposes a room whose onCreate failed (discardRoom): this guards that it stays so
+  // (a refused room subscribes to no ghost channel: MMORoom joins its region after the lock).
+  it("a region room refused by the world lock (409) gives back its budget place and leaves the ghost channels as they were", async () => {
+    const east = await joinWorld(colyseus.sdk, { world: "twice", region: "1_0" });
+    await placeAt(colyseus, east, 1500, 500);
+    const rooms = roomBudget.count("mmo");
+    const channels = async () => (await matchMaker.presence.channels("mmo:ghosts:twice:*")).length;
+    const before = await channels();
+    // A second room for the same region (matchmaking raced, or a stale listing): the lock refuses it.
+    await expect(matchMaker.createRoom("mmo", { world: "twice", region: "1_0" })).rejects.toThrow(/already live/);
+    expect(roomBudget.count("mmo")).toBe(rooms);
+    expect(await channels()).toBe(before);
+    // No zombie: only the live room patches and publishes (its client still plays).
+    await placeAt(colyseus, east, 1400, 500);
     await east.leave();
   });
 

@@ -140,6 +140,41 @@ describe("a world split into regions", () => {
     await now.leave();
   });
 
+  it("a player handed back before its old connection's close arrived stays whole (the late close ends nothing)", async () => {
+    const walker = await join("back", "Walker");
+    await placeAt(colyseus, walker, 990, 500);
+    const west = roomOf(colyseus, walker);
+    // The old connection's close reaches the west room late (a slow network, a busy process).
+    const onLeave = west.onLeave.bind(west);
+    const late: Promise<void>[] = [];
+    west.onLeave = (client) => void late.push(sleep(2500).then(() => onLeave(client)));
+    let current: SDKRoom<MMOState> = walker;
+    const regions: string[] = [];
+    followHandoffs(colyseus.sdk, walker, ({ to, region }) => {
+      current = to;
+      regions.push(region);
+    });
+    walker.send("input", keys(true));
+    await until(() => regions.length === 1, "handed to the east", 5000);
+    current.send("input", keys(false, true)); // straight back west
+    await until(() => regions.length === 2, "handed back to the west before its old close arrived", 6000);
+    current.send("input", keys(false));
+    await Promise.all(late);
+    west.onLeave = onLeave;
+    await sleep(200);
+    // The west room's own player again, with a session, in its state, and seen by its client.
+    expect(current.roomId).toBe(west.roomId);
+    expect(west.getSession(walker.sessionId)).toBeDefined();
+    expect(west.state.players.get(walker.sessionId)).toBe(west.getSession(walker.sessionId)!.player);
+    const x = west.state.players.get(walker.sessionId)!.x;
+    current.send("input", keys(false, true));
+    await until(() => west.state.players.get(walker.sessionId)!.x < x - 20, "it moves in the west room");
+    current.send("input", keys(false));
+    // (the wire may carry a float32-exact value with fewer digits)
+    await until(() => Math.abs((current.state.players?.get(walker.sessionId)?.x ?? -1) - west.state.players.get(walker.sessionId)!.x) < 0.01, "its client sees where it is");
+    await current.leave();
+  });
+
   it("does not flap: walking along the border, within the hysteresis, keeps the player where it is", async () => {
     const p = await join("flap", "P");
     await placeAt(colyseus, p, 990, 500);

@@ -5,8 +5,11 @@ import { readServerEnv } from "../src/ops/env";
 
 describe("region settings", () => {
   it("refuse a handoff hysteresis that reaches past the ghost margin (a handed-over player would not be mirrored back)", () => {
-    expect(() => parseSettings({ aoi: { x: 100, y: 80, z: 0 }, aoiLeaveMargin: 0, handoffHysteresis: 80 })).toThrow(/handoffHysteresis must be under/);
-    expect(parseSettings({ aoi: { x: 100, y: 80, z: 0 }, aoiLeaveMargin: 0, handoffHysteresis: 79 }).handoffHysteresis).toBe(79);
+    const split = { regionSize: { x: 1000, y: 1000 } };
+    expect(() => parseSettings({ ...split, aoi: { x: 100, y: 80, z: 0 }, aoiLeaveMargin: 0, handoffHysteresis: 80 })).toThrow(/handoffHysteresis must be under/);
+    expect(parseSettings({ ...split, aoi: { x: 100, y: 80, z: 0 }, aoiLeaveMargin: 0, handoffHysteresis: 79 }).handoffHysteresis).toBe(79);
+    // A world of one region hands nobody over: any AoI goes (a 3D world's thin z, a tiny arena).
+    expect(parseSettings({ aoi: { x: 20, y: 20, z: 5 }, aoiLeaveMargin: 0 }).aoi.x).toBe(20);
     expect(() => parseSettings({ regionSize: { x: -1, y: 0 } })).toThrow();
   });
 });

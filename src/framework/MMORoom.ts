@@ -155,6 +155,8 @@ export class MMORoom extends MMOApi {
     if (!grid.has(this.region)) throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, `world "${this.world}" has no region "${this.region}" (${grid.cols}x${grid.rows} regions)`);
     roomBudget.acquire(this.roomName ?? "mmo");
     this.budgetTaken = true;
+    // (A failed onCreate, a world lock refused with 409, is disposed by Colyseus: onDispose gives
+    // the budget place back; test/room.regions.faults.test.ts checks it.)
     // Not maxClients: a full (locked) room would make matchmaking open a second room for the
     // same world. onJoin refuses the user over maxUsers instead.
     this.patchRate = s.patchRate;
@@ -170,11 +172,11 @@ export class MMORoom extends MMOApi {
     liveRooms.add(this);
     void this.setMetadata(this.listingMetadata());
     registerMessageHandlers(this, this.messageContext());
-    if (!grid.single) await this.joinRegions(grid);
 
-    // One live room per world, cluster-wide; a closing one is waited for (its final save).
+    // One live room per world (per region), cluster-wide; a closing one is waited for (its final save).
     this.worldLock = new WorldLock(this.presence, this.storeKey(), this.roomId);
     await this.worldLock.acquire(WorldLock.WAIT_MS);
+    if (!grid.single) await this.joinRegions(grid);
     this.playing = new PlayingIdentities(this.presence, this.world, this.roomId);
     this.clock.setInterval(() => {
       void this.worldLock?.refresh().catch(() => {});
@@ -263,7 +265,9 @@ export class MMORoom extends MMOApi {
 
   override onLeave(client: Client): void {
     const session = this.sessions.get(client);
-    if (!session) return;
+    // No session, or a newer one under the same sessionId (a player handed back here before
+    // its old connection's close arrived): nothing of this connection is left to clean up.
+    if (!session || session.client !== client) return;
     if (session.handoff?.done && this.regions) return this.leaveAfterHandoff(client, session);
     this.memory.remember(session);
     if (session.identity) void this.playing?.leave(session.identity).catch(() => {});
@@ -284,7 +288,15 @@ export class MMORoom extends MMOApi {
     // over the patches in between, so every patch carries an even share of the work.
     const t0 = performance.now();
     this.entities.aoi.updateDue(this.clock.currentTime, this.settings.proximityUpdateMillis, this.applyDiff);
-    if (this.regions) this.regionStep();
+    if (this.regions) {
+      // An error here would escape Colyseus's patch timer and stop the room (then the process):
+      // one region's bad batch or handoff is logged, and the patch goes out.
+      try {
+        this.regionStep();
+      } catch (error) {
+        logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "regionStep");
+      }
+    }
     aoiSeconds.observe((performance.now() - t0) / 1000);
   }
 
@@ -539,7 +551,20 @@ export class MMORoom extends MMOApi {
       handoffs.inc({ result: "failed" });
       throw new ServerError(JoinErrorCodes.HANDOFF_EXPIRED, "the region handing this player over did not confirm it");
     }
-    const ghost = ghosts.adopt(h.id);
+    // Handed back here before this room saw its old connection close (it handed the player on
+    // a moment ago): that session ends now, and its player, still this room's, goes on.
+    const stale = this.sessions.get(h.id);
+    let kept: Player | undefined;
+    if (stale) {
+      if (!stale.handoff?.done) throw new ServerError(JoinErrorCodes.IDENTITY_IN_USE, "this player is already in this region");
+      this.movement.stop(stale);
+      this.sessions.close(stale);
+      stale.client.view?.dispose();
+      // Its interest is the old view's: the new view starts empty, so the player observes afresh.
+      this.entities.aoi.stopObserving(stale.player);
+      kept = stale.player;
+    }
+    const ghost = kept ?? ghosts.adopt(h.id);
     const player = ghost ?? new Player().assign({ id: h.id, name: h.name });
     if (!ghost) this.entities.addPlayer(player);
     const pos = this.entities.isInsideMap(final) ? { x: final.x, y: final.y, z: final.z } : { x: h.x, y: h.y, z: h.z };

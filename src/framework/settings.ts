@@ -77,8 +77,9 @@ export const mmoSettingsSchema = z
   .refine((s) => (["x", "y", "z"] as const).every((a) => s.mapLimits.lower[a] <= s.mapLimits.higher[a]), {
     message: "mapLimits.lower must be <= mapLimits.higher on every axis",
   })
-  .refine((s) => s.handoffHysteresis < Math.min(s.aoi.x, s.aoi.y) + s.aoiLeaveMargin, {
-    message: "handoffHysteresis must be under the AoI (x and y) plus aoiLeaveMargin",
+  // Only a split world hands players over (a world of one region may have any AoI).
+  .refine((s) => (s.regionSize.x <= 0 && s.regionSize.y <= 0) || s.handoffHysteresis < Math.min(s.aoi.x, s.aoi.y) + s.aoiLeaveMargin, {
+    message: "handoffHysteresis must be under the AoI (x and y) plus aoiLeaveMargin in a world split into regions",
   });
 
 export type MMOSettings = z.output<typeof mmoSettingsSchema>;
