@@ -2,6 +2,7 @@ import type { Room as SDKRoom } from "@colyseus/sdk";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCodes } from "../src/shared/codes";
+import type { InputAck } from "../src/shared/movement";
 import type { MMOState } from "../src/shared/schema";
 import { type HandoffMessage, followHandoffs, joinWorld, readVar, regionOf } from "../src/shared/sdk";
 import { bootMMO, ids, placeAt, roomOf, sleep, until } from "./helpers/server";
@@ -173,6 +174,31 @@ describe("a world split into regions", () => {
     // (the wire may carry a float32-exact value with fewer digits)
     await until(() => Math.abs((current.state.players?.get(walker.sessionId)?.x ?? -1) - west.state.players.get(walker.sessionId)!.x) < 0.01, "its client sees where it is");
     await current.leave();
+  });
+
+  it("the new region's acks go on with the input being applied, its seq and its duration so far (the client's timeline)", async () => {
+    const walker = await join("acks", "Walker");
+    await placeAt(colyseus, walker, 980, 500);
+    const before: InputAck[] = [];
+    walker.onMessage("ack", (m: InputAck) => before.push(m));
+    let now: SDKRoom<MMOState> | undefined;
+    const after: InputAck[] = [];
+    followHandoffs(colyseus.sdk, walker, ({ to }) => {
+      now = to;
+      to.onMessage("ack", (m: InputAck) => after.push(m));
+    });
+    walker.send("input", { ...keys(true), seq: 5 });
+    await until(() => after.length > 0, "an ack from the new region", 5000);
+    const lastOld = before.filter((m) => m.seq === 5).at(-1)!;
+    const firstNew = after[0];
+    // The same input, applied without a restart: its duration only grows, and the position is
+    // exactly that duration of walking from where the key was pressed.
+    expect(firstNew.seq).toBe(5);
+    expect(firstNew.ms).toBeGreaterThanOrEqual(lastOld.ms);
+    expect(Math.abs(firstNew.x - (980 + (SPEED * firstNew.ms) / 1000))).toBeLessThan(1);
+    now!.send("input", { ...keys(false), seq: 6 });
+    await sleep(100);
+    await now!.leave();
   });
 
   it("does not flap: walking along the border, within the hysteresis, keeps the player where it is", async () => {

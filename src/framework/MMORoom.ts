@@ -510,9 +510,11 @@ export class MMORoom extends MMOApi {
     if (!session?.handoff || session.handoff.done) return false;
     session.handoff.done = true;
     session.kicked = true;
-    // Where the player stands and what it holds now (the keys may have changed since the offer).
+    // Where the player stands and what it holds now (the keys may have changed since the offer),
+    // its keys applied up to this moment, and the input being applied with its duration so far.
+    const { seq, ms } = this.movement.settle(session);
     const { player } = session;
-    const final: HandoffFinal = { x: player.x, y: player.y, z: player.z, keys: { ...session.keys } };
+    const final: HandoffFinal = { x: player.x, y: player.y, z: player.z, keys: { ...session.keys }, seq, ms };
     this.movement.stop(session);
     session.client.leave(CloseCodes.HANDED_OFF, "HANDED_OFF");
     handoffs.inc({ result: "completed" });
@@ -579,7 +581,7 @@ export class MMORoom extends MMOApi {
       void this.playing?.enter(h.identity, WorldLock.TTL_SECONDS).catch(() => {});
     }
     this.setUserPosition(client, pos);
-    this.movement.setKeys(session, final.keys);
+    this.movement.resume(session, final.keys, final.seq, final.ms ?? 0);
     // A budget: a player jumping to and fro across a border costs one handoff a second at most.
     session.handoffAfter = this.clock.currentTime + HANDOFF_COOLDOWN_MS;
     this.state.userCount = Math.max(this.state.userCount + 1, this.sessions.size);

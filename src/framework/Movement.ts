@@ -53,6 +53,27 @@ export class Movement {
     else this.moving.delete(session);
   }
 
+  /**
+   * A handoff's old side: applies the held keys up to now, then says which input (`seq`) is
+   * being applied and for how long so far, for the new region to go on with (`resume`).
+   */
+  settle(session: MMOSession): { seq?: number; ms: number } {
+    this.advance(session, this.now());
+    const applied = this.applied.get(session);
+    return { seq: applied?.seq, ms: applied?.ms ?? 0 };
+  }
+
+  /**
+   * A handoff's new side: the keys the old region applied go on, the same input (`seq`) with
+   * its duration so far (`ms`), so the next acks continue the client's timeline rather than
+   * start one of their own (which the client's prediction would see as a jump).
+   */
+  resume(session: MMOSession, keys: KeyState, seq: number | undefined, ms: number): void {
+    this.setKeys(session, keys, seq);
+    const applied = this.applied.get(session);
+    if (applied) applied.ms = Math.max(0, ms);
+  }
+
   /** Stops a player (a dropped or leaving client). */
   stop(session: MMOSession): void {
     this.moving.delete(session);

@@ -31,6 +31,9 @@ export interface HandoffFinal {
   y: number;
   z: number;
   keys: KeyState;
+  /** The input being applied (its `seq`) and for how long so far (ms): the new region's acks go on from there. */
+  seq?: number;
+  ms?: number;
 }
 
 /** What onAuth hands onJoin for a handed-over player (`client.auth`). */

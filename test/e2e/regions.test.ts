@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ArenaRoom } from "../../src/game/ArenaRoom";
 import { launchBrowser, openPlayer, screenshot, snapshot, waitFor } from "./browser";
 import { type Game, startGame } from "./game";
@@ -50,6 +50,12 @@ beforeAll(async () => {
   ({ base, context } = game);
   others.push(await launchBrowser(), await launchBrowser());
 }, 60_000);
+
+/** Pages a test opened: closed after it whatever happened (a player still playing would hold its identity). */
+const opened: Page[] = [];
+afterEach(async () => {
+  await Promise.allSettled(opened.splice(0).map((p) => p.close()));
+});
 
 afterAll(async () => {
   await Promise.allSettled(others.map((b) => b.close()));
@@ -158,6 +164,7 @@ describe("a split world in the browser", () => {
     const walker = await openPlayer(context, base, `world=${WORLD}&name=Walker&x=850&y=500`);
     const west = await openPlayer(others[0].context, base, `world=${WORLD}&name=West&x=900&y=600`);
     const east = await openPlayer(others[1].context, base, `world=${WORLD}&name=East&x=1150&y=420&region=1_0`);
+    opened.push(walker, west, east);
     // The observers draw small (software rendering on a shared CPU): the walker's page keeps its frame rate.
     await Promise.all([west.setViewportSize({ width: 320, height: 214 }), east.setViewportSize({ width: 320, height: 214 })]);
     const [sw, swest, seast] = await Promise.all([snapshot(walker), snapshot(west), snapshot(east)]);
@@ -271,6 +278,7 @@ describe("a split world in the browser", () => {
   it("a returning player resumes in the region it last played in, where it was, with its score", async () => {
     // The same browser (its localStorage: the identity and the last region), a new page, no region in the URL.
     const back = await openPlayer(context, base, `world=${WORLD}&name=Walker`);
+    opened.push(back);
     const eastRoom = await regionRoom("1_0");
     const s = await waitFor(back, "the returning walker plays in region 1_0 with its score", (v) => v.roomId === eastRoom.roomId && v.self?.score === "7", 15_000);
     expect((s as { region?: string }).region).toBe("1_0");
