@@ -517,15 +517,19 @@ export class MMORoom extends MMOApi {
     const final: HandoffFinal = { x: player.x, y: player.y, z: player.z, keys: { ...session.keys }, seq, ms };
     this.movement.stop(session);
     session.client.leave(CloseCodes.HANDED_OFF, "HANDED_OFF");
+    // The player is the neighbour's from now on, here too: a ghost its batches move, at once
+    // (not when the old connection's close arrives, which under load can take long enough for
+    // this region's clients to see it freeze, then jump). onLeave ends the session.
+    this.regions?.ghosts.demote(player, session.handoff.to, this.clock.currentTime);
     handoffs.inc({ result: "completed" });
     return final;
   }
 
+  /** The old connection of a handed-over player closed: its session ends (the player is already a ghost here). */
   private leaveAfterHandoff(client: Client, session: MMOSession): void {
     this.movement.stop(session);
     this.sessions.close(session);
     client.view?.dispose();
-    this.regions!.ghosts.demote(session.player, session.handoff!.to, this.clock.currentTime);
     this.state.userCount = Math.max(this.state.userCount - 1, this.sessions.size);
     this.usersChanged();
   }
@@ -554,19 +558,16 @@ export class MMORoom extends MMOApi {
       throw new ServerError(JoinErrorCodes.HANDOFF_EXPIRED, "the region handing this player over did not confirm it");
     }
     // Handed back here before this room saw its old connection close (it handed the player on
-    // a moment ago): that session ends now, and its player, still this room's, goes on.
+    // a moment ago, and completeHandoff made it a ghost): that session ends now; its late close
+    // finds a newer session under the same id and ends nothing.
     const stale = this.sessions.get(h.id);
-    let kept: Player | undefined;
     if (stale) {
       if (!stale.handoff?.done) throw new ServerError(JoinErrorCodes.IDENTITY_IN_USE, "this player is already in this region");
       this.movement.stop(stale);
       this.sessions.close(stale);
       stale.client.view?.dispose();
-      // Its interest is the old view's: the new view starts empty, so the player observes afresh.
-      this.entities.aoi.stopObserving(stale.player);
-      kept = stale.player;
     }
-    const ghost = kept ?? ghosts.adopt(h.id);
+    const ghost = ghosts.adopt(h.id);
     const player = ghost ?? new Player().assign({ id: h.id, name: h.name });
     if (!ghost) this.entities.addPlayer(player);
     const pos = this.entities.isInsideMap(final) ? { x: final.x, y: final.y, z: final.z } : { x: h.x, y: h.y, z: h.z };
