@@ -128,7 +128,9 @@ export function registerMessageHandlers(room: Room, ctx: MessageContext): void {
     const handler = messageHandlers[type] as Handler<MessageType>;
     room.onMessage(type, (client: Client, raw: unknown) => {
       const session = ctx.sessions.get(client);
-      if (!session) return;
+      // None, or one the room already let go (handed to another region, kicked): its
+      // connection's last messages change nothing here.
+      if (!session || session.kicked || session.client !== client) return;
       const parsed = schema.safeParse(raw);
       if (!parsed.success) return ctx.sendError(client, MMOErrorCode.BAD_REQUEST, describeIssues(parsed.error), type);
       handler(ctx, client, parsed.data as never, session);

@@ -146,8 +146,15 @@ function steps(frames: Frame[], at: (f: Frame) => { x: number; y: number } | nul
 
 /** A drawn step may exceed `speed` by this share (interpolation speeds up a little while its delay shrinks)... */
 const RATE_ALLOWANCE = 0.25;
-/** ...and by this much (units) per frame: a small correction fading out; a jump or a re-created sprite is far more. */
-const ALLOWANCE = 10;
+/**
+ * ...and by this much (units) per frame: a small correction fading out. A jump is far more
+ * (the stale keys of a handoff offer: 164 units; a new room's acks restarting the input's
+ * duration: 52), and a re-created or missing sprite fails the serial and every-frame checks
+ * below whatever its step. Measured with this client: -9 to +3 on an otherwise idle machine,
+ * up to 11.5 in one CI run (the walker's page at 8 fps next to two observers and the server on
+ * 2 cores, the correction landing within one 83 ms frame).
+ */
+const ALLOWANCE = 15;
 /**
  * How the observers draw the walker is the server's ghosts and the existing interpolation, on
  * pages that share two cores with the server and each other: when the server's patches come
