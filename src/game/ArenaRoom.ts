@@ -43,7 +43,7 @@ export class ArenaRoom extends MMORoom {
     this.serverUserVars.add("score");
     // Every player starts at 0: a guest still at 0 earned nothing, and is not remembered.
     this.userVarDefaults.set("score", 0);
-    const { lower, higher } = this.settings.mapLimits;
+    const { lower, higher } = this.npcArea();
     if (!this.restored) {
       // A new world; a restored one already has its gems and NPCs.
       for (let i = 0; i < this.game.gems; i++) this.spawnGem();
@@ -67,8 +67,9 @@ export class ArenaRoom extends MMORoom {
     // the worlds table may have an AoI smaller than the pickup radius).
     const { aoi } = this.settings;
     for (const item of this.getProximityItems(session.player, { x: Math.min(r, aoi.x), y: Math.min(r, aoi.y), z: Math.min(r, aoi.z) })) {
-      if (item.kind !== "gem") continue;
-      this.removeItem(item);
+      // A gem across a region border is the neighbour's (a read-only ghost here): not this
+      // room's to collect. Scoring it anyway scored, and spawned a gem, on every step.
+      if (item.kind !== "gem" || !this.removeItem(item)) continue;
       // Typed: numbers (a score a world saved before variables were typed is a string; Number() reads both).
       const score = Number(readVar(session.player.vars, "score") ?? 0) + Number(readVar(item.vars, "value") ?? 1);
       this.setUserVariables(session.client, { score });
@@ -80,8 +81,17 @@ export class ArenaRoom extends MMORoom {
     return this.addItem("gem", this.findFreePosition(48), { value: 1 });
   }
 
+  /**
+   * Where NPCs wander: the map, or this region's part of it in a world split into regions (an
+   * NPC stays its region's item, mirrored only near the border: one that wandered deep into a
+   * neighbour was seen by nobody there).
+   */
+  private npcArea(): { lower: Vec3; higher: Vec3 } {
+    return this.entities.spawnArea ?? this.settings.mapLimits;
+  }
+
   private wander(dtMs: number): void {
-    const { lower, higher } = this.settings.mapLimits;
+    const { lower, higher } = this.npcArea();
     const step = (this.game.npcSpeed * dtMs) / 1000;
     for (const [npc, target] of this.npcTargets) {
       const { position, arrived } = stepToward(npc, target, step);
