@@ -110,6 +110,34 @@ describe("Ghosts", () => {
     expect(west.ghosts.collect().has("1_0")).toBe(false);
   });
 
+  it("mirrors an entity as far as its own visibility range reaches, and gives the ghost that range", () => {
+    const west = region("");
+    const east = region("1_0");
+    // Margin 220 = AoI 200 + 20. A landmark 400 from the border with range 500 reaches past it;
+    // a sneak 150 from it with range 50 does not (its margin is 50 + 20).
+    const landmark = west.world.addItem("tower", { x: 600, y: 500 });
+    west.world.aoi.setItemRange(landmark, { x: 500, y: 500, z: 0 });
+    const sneak = addPlayer(west.world, "sneak", 850);
+    west.world.aoi.setPlayerRange(sneak, { x: 50, y: 50, z: 0 });
+    addPlayer(west.world, "plain", 850);
+    const batch = ship(west.ghosts.collect(), "1_0");
+    expect(batch.items.map((r) => [r[0], r[6]])).toEqual([[landmark.id, [500, 500, 0]]]);
+    expect(batch.players.map((r) => [r[0], r[6]])).toEqual([["plain", undefined]]);
+    east.ghosts.apply(batch, 0);
+    const ghost = east.world.state.items.get(landmark.id)!;
+    expect(east.world.aoi.itemRange(ghost)).toEqual({ x: 500, y: 500, z: 0 });
+    // The sneak near enough: mirrored with its range; back to the AoI: the ghost's range goes too.
+    west.world.place(sneak, { x: 960, y: 500, z: 0 });
+    east.ghosts.apply(ship(west.ghosts.collect(), "1_0"), 50);
+    expect(east.world.aoi.playerRange(east.world.state.players.get("sneak")!)).toEqual({ x: 50, y: 50, z: 0 });
+    west.world.aoi.setPlayerRange(sneak, null);
+    west.world.aoi.setItemRange(landmark, null);
+    east.ghosts.apply(ship(west.ghosts.collect(), "1_0"), 100);
+    expect(east.world.aoi.playerRange(east.world.state.players.get("sneak")!)).toBeUndefined();
+    east.ghosts.flush();
+    expect(east.world.state.items.has(landmark.id)).toBe(false); // 400 away without its range: beyond the margin
+  });
+
   it("never mirrors a ghost back, and the own entity wins over a neighbour's copy of the same id", () => {
     const west = region("");
     const east = region("1_0");

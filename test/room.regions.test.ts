@@ -271,6 +271,40 @@ describe("a world split into regions", () => {
     await current.leave();
   });
 
+  it("visibility ranges hold across the border: a landmark is seen from farther, a sneaking player only from closer, as in one room", async () => {
+    const a = await join("ranges", "A"); // x 950: 80 from the sneak, 550 from the landmark
+    const c = await join("ranges", "C"); // x 995: 35 from the sneak
+    const s = await join("ranges", "Sneak", "1_0");
+    await placeAt(colyseus, a, 950, 500);
+    await placeAt(colyseus, c, 995, 500);
+    await placeAt(colyseus, s, 1030, 500);
+    const east = roomOf(colyseus, s);
+    const sneak = east.state.players.get(s.sessionId)!;
+    // Beyond the AoI and the ghost margin (268) of the border, inside its own range (600).
+    const landmark = east.addItem("tower", { x: 1500, y: 500 });
+    east.setVisibilityRange(landmark, { x: 600, y: 600, z: 0 });
+    east.setVisibilityRange(sneak, { x: 50, y: 50, z: 0 });
+    await until(() => a.state.items.has(landmark.id) && c.state.items.has(landmark.id), "the landmark is seen across the border from 550 away");
+    await until(() => c.state.players.has(s.sessionId), "the sneak is seen from 35 away");
+    await sleep(300); // several patches and proximity updates
+    expect(a.state.players.has(s.sessionId)).toBe(false); // 80 away: outside its range of 50
+    // Back to the AoI: seen from 80 away too.
+    east.setVisibilityRange(sneak, null);
+    await until(() => a.state.players.has(s.sessionId), "the sneak without its range is seen from 80 away");
+    // Its range travels with it when it walks into the other region.
+    east.setVisibilityRange(sneak, { x: 50, y: 50, z: 0 });
+    const switched: SDKRoom<MMOState>[] = [];
+    followHandoffs(colyseus.sdk, s, ({ to }) => switched.push(to));
+    s.send("input", keys(false, true));
+    await until(() => switched.length === 1, "the sneak is handed to the west region", 8000);
+    switched[0].send("input", keys(false));
+    const west = roomOf(colyseus, switched[0]);
+    expect(west.getVisibilityRange(west.state.players.get(s.sessionId)!)).toEqual({ x: 50, y: 50, z: 0 });
+    await sleep(300);
+    expect(west.getVisibilityRange(west.state.players.get(s.sessionId)!)).toEqual({ x: 50, y: 50, z: 0 });
+    for (const r of [a, c, switched[0]]) await r.leave();
+  });
+
   it("refuses a region the world does not have, and a malformed one", async () => {
     await expect(join("ghosts", "X", "7_7")).rejects.toThrow(/no region "7_7"/);
     await expect(join("ghosts", "X", "../etc")).rejects.toThrow(/regions are named like 1_0/);

@@ -83,6 +83,21 @@ export class InterestManager<P, I> {
     this.setRange(this.items, this.itemRanges, item, range);
   }
 
+  /** True while some entity has its own range: per-patch readers skip range lookups until then (O(1)). */
+  get hasRanges(): boolean {
+    return this.playerRanges.size + this.itemRanges.size > 0;
+  }
+
+  /** Like `playerRange`, without the copy (per-patch readers must not allocate): do not mutate it. */
+  ownPlayerRange(player: P): Readonly<Vec3> | undefined {
+    return this.playerRanges.get(player);
+  }
+
+  /** Like `itemRange`, without the copy: do not mutate it. */
+  ownItemRange(item: I): Readonly<Vec3> | undefined {
+    return this.itemRanges.get(item);
+  }
+
   /** A player's own visibility range, or undefined (it is seen within the AoI). */
   playerRange(player: P): Vec3 | undefined {
     const r = this.playerRanges.get(player);

@@ -487,6 +487,7 @@ export class MMORoom extends MMOApi {
       vars: readVars(player.vars),
       privateVars: readVars(this.state.privateVars.get(player.id)),
       keys: { ...session.keys },
+      range: this.entities.aoi.playerRange(player),
     };
     try {
       const reservation = await matchMaker.joinOrCreate(this.roomName, { world: this.world, region: target }, handoffContext(payload));
@@ -574,6 +575,7 @@ export class MMORoom extends MMOApi {
     client.view = new StateView();
     const session = this.sessions.open(client, player, this.settings.userMaxLimboSeconds, (s) => this.expireLimbo(s));
     this.entities.promoteGhost(player, pos);
+    this.adoptRange(player, h.range);
     client.view.add(this.entities.privateVarsOf(player));
     applyVars(player.vars, varsReplacing(readVars(player.vars), h.vars));
     applyVars(this.entities.privateVarsOf(player), h.privateVars);
@@ -587,6 +589,15 @@ export class MMORoom extends MMOApi {
     session.handoffAfter = this.clock.currentTime + HANDOFF_COOLDOWN_MS;
     this.state.userCount = Math.max(this.state.userCount + 1, this.sessions.size);
     this.usersChanged();
+  }
+
+  /** A handed-over player keeps its visibility range; one these settings refuse (a mismatched deploy) falls back to the AoI. */
+  private adoptRange(player: Player, range: HandoffPayload["range"]): void {
+    try {
+      this.entities.aoi.setPlayerRange(player, range ?? null);
+    } catch {
+      this.entities.aoi.setPlayerRange(player, null);
+    }
   }
 
   private expireLimbo(session: MMOSession): void {

@@ -7,10 +7,19 @@ import type { RegionGrid, RegionName } from "./RegionGrid";
 
 /**
  * One mirrored entity, as a tuple (JSON arrays cost a third of the bytes of objects):
- * id, x, y, z, the player's name or the item's kind, and its public variables, sent only
- * when they changed since the last batch to that region (null: unchanged).
+ * id, x, y, z, the player's name or the item's kind, its public variables, sent only
+ * when they changed since the last batch to that region (null: unchanged), and its own
+ * visibility range (`setVisibilityRange`) when it has one (absent: the AoI).
  */
-export type GhostRow = [id: string, x: number, y: number, z: number, label: string, vars: Record<string, VarValue> | null];
+export type GhostRow = [
+  id: string,
+  x: number,
+  y: number,
+  z: number,
+  label: string,
+  vars: Record<string, VarValue> | null,
+  range?: [x: number, y: number, z: number],
+];
 
 /** A message for the users of another region inside a box (AoI-scoped chat across a border). */
 export interface ProximityEvent {
@@ -42,6 +51,7 @@ export interface GhostBatch {
  * How far beyond a border an entity is mirrored: the AoI plus its leave margin (what a
  * border observer sees in one room), plus the handoff hysteresis, since a player stays its
  * region's own up to that far past the border and its AoI reaches that much farther.
+ * An entity with its own visibility range is mirrored as far as that range instead of the AoI.
  */
 export function ghostMargin(s: { aoi: { x: number; y: number }; aoiLeaveMargin: number; handoffHysteresis: number }): number {
   return Math.max(s.aoi.x, s.aoi.y) + s.aoiLeaveMargin + s.handoffHysteresis;
@@ -55,6 +65,8 @@ interface Ghost {
   from: RegionName;
   /** When the last batch holding it arrived (room clock ms). */
   seen: number;
+  /** The visibility range last applied ("x,y,z"), undefined: the AoI. */
+  range?: string;
   /**
    * Set when a batch from its region no longer holds it: it is removed at the next `flush`
    * (right before the patch), unless a batch brings it back first. A ghost is never deleted
@@ -93,7 +105,11 @@ export class Ghosts {
   /** This region's bounds shrunk by the margin: an entity inside is near no border (one test, no neighbour lookup). */
   private readonly interior: { lx: number; ly: number; hx: number; hy: number };
   /** The entity and batch list `visitTarget` works on (fields, not a closure per entity: collect runs over every own entity every patch). */
-  private visiting?: { entity: Player | Item; label: string; isPlayer: boolean; json?: string };
+  private visiting?: { entity: Player | Item; label: string; isPlayer: boolean; range?: Readonly<Vec3>; json?: string };
+  /** The margin beyond the AoI (leave margin + hysteresis): an entity with its own range is mirrored that far past it. */
+  private readonly beyondAoi: number;
+  /** The room's AoI on x and y: a range larger than it on either reaches past the interior. */
+  private readonly aoiXY: { x: number; y: number };
   private collecting?: Map<RegionName, GhostBatch>;
   private readonly visitTarget = (target: RegionName): void => this.addRow(target);
 
@@ -105,6 +121,8 @@ export class Ghosts {
   ) {
     const b = grid.bounds(region);
     const { lower, higher } = grid.map;
+    this.aoiXY = { x: world.aoi.aoi.x, y: world.aoi.aoi.y };
+    this.beyondAoi = margin - Math.max(this.aoiXY.x, this.aoiXY.y);
     // A side on the map's edge has no neighbour: entities there are interior on that side.
     this.interior = {
       lx: b.lower.x <= lower.x ? -Infinity : b.lower.x + margin,
@@ -146,16 +164,20 @@ export class Ghosts {
     const batchFor = (target: RegionName): GhostBatch => this.batchIn(out, target);
     const { aoi } = this.world;
     const { lx, ly, hx, hy } = this.interior;
+    // While no entity has its own range, none is looked up.
+    const ranged = aoi.hasRanges;
     for (const player of this.world.state.players.values()) {
+      const range = ranged ? aoi.ownPlayerRange(player) : undefined;
       // Most entities are far from every border: two comparisons per axis, nothing else.
-      if (player.x > lx && player.x < hx && player.y > ly && player.y < hy) continue;
+      if (player.x > lx && player.x < hx && player.y > ly && player.y < hy && !this.reachesFarther(range)) continue;
       if (this.ghosts.has(player.id) || !aoi.isObserver(player)) continue;
-      this.rowsFor(player, player.name, true);
+      this.rowsFor(player, player.name, true, range);
     }
     for (const item of this.world.state.items.values()) {
-      if (item.x > lx && item.x < hx && item.y > ly && item.y < hy) continue;
+      const range = ranged ? aoi.ownItemRange(item) : undefined;
+      if (item.x > lx && item.x < hx && item.y > ly && item.y < hy && !this.reachesFarther(range)) continue;
       if (this.ghosts.has(item.id)) continue;
-      this.rowsFor(item, item.kind, false);
+      this.rowsFor(item, item.kind, false, range);
     }
     this.collecting = undefined;
     for (const event of this.pendingEvents) {
@@ -196,10 +218,16 @@ export class Ghosts {
     return b;
   }
 
-  private rowsFor(entity: Player | Item, label: string, isPlayer: boolean): void {
+  /** True for a range larger than the AoI on x or y: its entity may reach a neighbour from the interior. */
+  private reachesFarther(range: Readonly<Vec3> | undefined): boolean {
+    return range !== undefined && (range.x > this.aoiXY.x || range.y > this.aoiXY.y);
+  }
+
+  private rowsFor(entity: Player | Item, label: string, isPlayer: boolean, range: Readonly<Vec3> | undefined): void {
     // A player's position is the schema's (World.place writes both), so no index lookup.
-    this.visiting = { entity, label, isPlayer };
-    this.grid.forNeighboursWithin(this.region, entity, this.margin, this.visitTarget);
+    this.visiting = { entity, label, isPlayer, range };
+    const margin = range ? Math.max(range.x, range.y) + this.beyondAoi : this.margin;
+    this.grid.forNeighboursWithin(this.region, entity, margin, this.visitTarget);
     this.visiting = undefined;
   }
 
@@ -213,6 +241,7 @@ export class Ghosts {
     const changed = sent.get(entity.id) !== v.json;
     if (changed) sent.set(entity.id, v.json);
     const row: GhostRow = [entity.id, entity.x, entity.y, entity.z, v.label, changed ? (JSON.parse(v.json) as Record<string, VarValue>) : null];
+    if (v.range) row.push([v.range.x, v.range.y, v.range.z]);
     const batch = this.batchIn(this.collecting!, target);
     (v.isPlayer ? batch.players : batch.items).push(row);
   }
@@ -258,7 +287,7 @@ export class Ghosts {
   }
 
   private upsert(row: GhostRow, from: RegionName, now: number, isPlayer: boolean, live: Set<string>): void {
-    const [id, x, y, z, label, vars] = row;
+    const [id, x, y, z, label, vars, range] = row;
     let ghost = this.ghosts.get(id);
     if (!ghost) {
       const own = isPlayer ? this.world.state.players.get(id) : this.world.state.items.get(id);
@@ -278,6 +307,25 @@ export class Ghosts {
     } else if (e.kind !== label) e.kind = label;
     if (vars) replaceVars(e, vars);
     this.world.placeGhost(e, { x, y, z });
+    const rangeKey = range ? range.join(",") : undefined;
+    if (rangeKey !== ghost.range) {
+      ghost.range = rangeKey;
+      this.applyRange(e, range ? { x: range[0], y: range[1], z: range[2] } : null);
+    }
+  }
+
+  /** Gives a ghost its entity's visibility range (after it is placed: the index knows it then). */
+  private applyRange(e: Player | Item, range: Vec3 | null): void {
+    const { aoi } = this.world;
+    try {
+      if (e instanceof Player) aoi.setPlayerRange(e, range);
+      else aoi.setItemRange(e, range);
+    } catch {
+      // A range this world's settings refuse (regions of one world share them, so only a
+      // mismatched deploy): the ghost is seen within the AoI.
+      if (e instanceof Player) aoi.setPlayerRange(e, null);
+      else aoi.setItemRange(e, null);
+    }
   }
 
   /** Removes ghosts no batch refreshed for `ttlMs` (their region's process died or stopped sending). */
@@ -309,7 +357,9 @@ export class Ghosts {
    */
   demote(player: Player, to: RegionName, now: number): void {
     this.world.demoteToGhost(player);
-    this.ghosts.set(player.id, { entity: player, from: to, seen: now });
+    // It keeps its range here (the index holds it) until the new owner's rows say otherwise.
+    const range = this.world.aoi.ownPlayerRange(player);
+    this.ghosts.set(player.id, { entity: player, from: to, seen: now, range: range && [range.x, range.y, range.z].join(",") });
     for (const sent of this.sentVars.values()) sent.delete(player.id);
     this.moved.set(player.id, [to, now]);
     this.now = Math.max(this.now, now);

@@ -23,6 +23,8 @@ export interface HandoffPayload {
   vars: Record<string, VarValue>;
   privateVars: Record<string, VarValue>;
   keys: KeyState;
+  /** Its own visibility range (`setVisibilityRange`), when it has one. */
+  range?: { x: number; y: number; z: number };
 }
 
 /** What the old room answers the new one's `completeHandoff`: where it stopped the player, and the keys it held then. */
