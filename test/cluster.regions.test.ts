@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../src/shared/schema";
+import { CloseCodes } from "../src/shared/codes";
 import { followHandoffs, joinWorld, readVar } from "../src/shared/sdk";
 import { type GameProcess, hostOf, startGameProcess, startRedis } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
@@ -36,7 +37,7 @@ writeFileSync(
 );
 
 // Three gems per region (the demo game's), saved every second.
-const env = { MMO_WORLDS_FILE: worldsFile, MMO_DRAIN_SECONDS: "1", GAME_GEMS: "3", GAME_NPCS: "0", MMO_SNAPSHOT_SECONDS: "1" };
+const env = { MMO_WORLDS_FILE: worldsFile, MMO_DRAIN_SECONDS: "10", GAME_GEMS: "3", GAME_NPCS: "0", MMO_SNAPSHOT_SECONDS: "1" };
 beforeAll(async () => {
   redis = await startRedis();
   processes.push(await startGameProcess(redis.url, env));
@@ -59,12 +60,12 @@ async function enter(p: GameProcess, name: string, region?: string, token?: stri
 }
 const tokenOf = (r: Room) => tokens.get(r)!;
 const host = (r: Room) => hostOf(redis.url, r.roomId);
-/** The entry region's gem ids, as the store keeps them (Redis: the world's snapshot key). */
-async function entryRegionGems(): Promise<string[]> {
+/** A region's gem ids and places, as the store keeps them (Redis: the region's snapshot key). */
+async function regionGems(region: "" | "1_0"): Promise<string[]> {
   const { Redis } = await import("ioredis");
   const r = new Redis(redis.url);
   try {
-    const raw = await r.get("mmo:world:split"); // the east region's is mmo:world:split~1_0
+    const raw = await r.get(region ? `mmo:world:split~${region}` : "mmo:world:split");
     const snap = raw ? (JSON.parse(raw) as { items: { id: string; kind: string; x: number; y: number }[] }) : { items: [] };
     // Ids and random spawn places: a world spawned anew would have the same ids, not the same places.
     return snap.items.filter((i) => i.kind === "gem").map((i) => `${i.id}@${i.x},${i.y}`).sort();
@@ -85,7 +86,7 @@ describe("a split world over two processes", () => {
     await until(() => west.state.players?.has(east.sessionId) === true && east.state.players?.has(west.sessionId) === true, "each sees the other across processes", 8000);
 
     const switched: Room<MMOState>[] = [];
-    followHandoffs(new Client(processes[0].endpoint), west, ({ to }) => {
+    const stopFollowing = followHandoffs(new Client(processes[0].endpoint), west, ({ to }) => {
       rooms.push(to);
       switched.push(to);
     });
@@ -103,9 +104,10 @@ describe("a split world over two processes", () => {
     expect(text).toMatch(/mmo_handoffs_total\{[^}]*result="completed"[^}]*\} 1\b/);
     expect(text).not.toMatch(/result="failed"/);
     await until(() => east.state.userCount === 2, "the world counts its two users");
+    stopFollowing(); // the next test follows this player's handoffs itself
   });
 
-  it("SIGTERM drains a region's process: its players are told, closed with 4001, and rejoin their region (identity, variables, place) on another process", async () => {
+  it("SIGTERM drains a region's process: its players go on in their region's new room on another process, handed over as at a border (no notice, no rejoin)", async () => {
     const [west, east] = rooms;
     const now = rooms[2];
     const byAddress = (a: string | undefined) => processes.find((p) => a === `127.0.0.1:${p.port}`)!;
@@ -113,24 +115,51 @@ describe("a split world over two processes", () => {
     expect(byAddress(await host(west))).not.toBe(draining);
     // A rolling deploy: the replacement starts, then the old process is told to stop.
     processes.push(await startGameProcess(redis.url, env));
-    const token = await tokenOf(east);
     east.send("vars", { hat: "red" });
-    await sleep(300);
-    const notice = new Promise<{ seconds: number }>((resolve) => east.onMessage("server_shutdown", resolve));
-    const closed = new Promise<number>((resolve) => east.onLeave((code) => resolve(code)));
-    const closedToo = new Promise<number>((resolve) => now.onLeave((code) => resolve(code)));
+    await sleep(1500); // one snapshot
+    const eastGems = await regionGems("1_0");
+    expect(eastGems).toHaveLength(3);
+    const placeOf = (r: Room<MMOState>) => ({ x: r.state.players?.get(r.sessionId)?.x, y: r.state.players?.get(r.sessionId)?.y });
+    const before = [placeOf(east), placeOf(now)];
+    const notices: unknown[] = [];
+    const closes: number[] = [];
+    const switched = new Map<Room<MMOState>, Room<MMOState>>();
+    for (const r of [east, now]) {
+      r.onMessage("server_shutdown", (m) => notices.push(m));
+      r.onLeave((code) => closes.push(code));
+      followHandoffs(new Client(processes[0].endpoint), r, ({ to }) => {
+        rooms.push(to);
+        switched.set(r, to);
+      });
+    }
     const exited = draining.stop("SIGTERM");
-    expect(await notice).toEqual({ seconds: 1 });
-    expect(await closed).toBe(4001);
-    expect(await closedToo).toBe(4001);
+    await until(() => switched.size === 2, `both east players are handed to the east region's new room; the draining process said:\n${"" /* filled below on failure */}`, 15_000).catch((e: Error) => {
+      throw new Error(`${e.message}${draining.output().slice(-3000)}\nthe others:\n${processes.map((p) => p.output().slice(-1500)).join("\n---\n")}`);
+    });
+    await until(() => closes.length === 2, "their old connections close", 5000);
+    expect(closes).toEqual([CloseCodes.HANDED_OFF, CloseCodes.HANDED_OFF]);
+    expect(notices).toEqual([]);
+    const [eastNow, nowNow] = [switched.get(east)!, switched.get(now)!];
+    expect(eastNow.roomId).toBe(nowNow.roomId);
+    expect(eastNow.roomId).not.toBe(east.roomId);
+    expect(byAddress(await host(eastNow))).not.toBe(draining);
+    // The same players: ids, variables and places.
+    expect(eastNow.sessionId).toBe(east.sessionId);
+    expect(nowNow.sessionId).toBe(now.sessionId);
+    await until(() => readVar(eastNow.state.players?.get(eastNow.sessionId)?.vars, "hat") === "red", "the hat went along");
+    expect([placeOf(eastNow), placeOf(nowNow)]).toEqual(before);
+    // The drained process left as soon as its players had switched (well within its drain).
     await exited;
+    expect(await draining.exited).toBe(0);
     processes.splice(processes.indexOf(draining), 1);
-    // Rejoining its region ("1_0", as regionOf(room) tells the client): recreated elsewhere, from the store.
-    const again = await enter(processes[0], "East again", "1_0", token);
-    expect(byAddress(await host(again))).toBeDefined();
-    again.send("spawn");
-    await until(() => readVar(again.state.players?.get(again.sessionId)?.vars, "hat") === "red", "the hat survived the drain");
-    expect(again.state.players?.get(again.sessionId)?.x).toBe(1100);
+    // And the same identity, still playing: a second join with its token is refused.
+    await expect(joinWorld(new Client(processes[0].endpoint), { world: "split", region: "1_0", token: await tokenOf(east) })).rejects.toMatchObject({ code: 4409 });
+    // The region's part of the world went on too: its new room loaded the last save (and
+    // saves the same gems in turn), not a world spawned anew.
+    await sleep(1500); // the new room's own snapshot
+    expect(await regionGems("1_0")).toEqual(eastGems);
+    // The east room's last player: test 3's neighbour observer.
+    rooms.push(eastNow);
   }, 40_000);
 
   it("a region whose process dies comes back on the other process, from the store, and its player rejoins it", async () => {
@@ -146,7 +175,7 @@ describe("a split world over two processes", () => {
     await until(() => east.state.players?.has(c.sessionId) === true, "the east region sees Carol's ghost");
     // The entry region's own gems, as its last snapshot holds them.
     await sleep(1500); // one snapshot
-    const entryGems = await entryRegionGems();
+    const entryGems = await regionGems("");
     expect(entryGems).toHaveLength(3);
     c.reconnection.enabled = false;
     let dropped = false;
@@ -162,6 +191,6 @@ describe("a split world over two processes", () => {
     await until(() => east.state.players?.has(back.sessionId) === true, "the recreated region's player is seen across the border again", 8000);
     // The same gems: the region was re-created from its snapshot, not spawned anew.
     await sleep(1500); // the new room's own snapshot, after it loaded the old one
-    expect(await entryRegionGems()).toEqual(entryGems);
+    expect(await regionGems("")).toEqual(entryGems);
   });
 });

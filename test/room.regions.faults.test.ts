@@ -11,7 +11,7 @@ import { IdentitySigner } from "../src/framework/persistence/identity";
 import { roomBudget } from "../src/ops/roomBudget";
 import type { MMOState } from "../src/shared/schema";
 import { followHandoffs, joinWorld, readVar } from "../src/shared/sdk";
-import { bootMMO, enterWithIdentity, placeAt, roomOf, sleep, until } from "./helpers/server";
+import { bootMMO, enterWithIdentity, nextMessage, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 // A split world when things go wrong: a neighbour that cannot be reached, identities, and
 // each region's part of the world kept in the store under its own key.
@@ -135,5 +135,21 @@ describe("a split world's faults", () => {
     expect(roomOf(colyseus, a).getProximityList(me()).map((p) => p.id)).toEqual([b.sessionId]);
     await a.leave();
     await b.leave();
+  });
+
+  // Last in this file: a drain takes this test server's process out of matchmaking.
+  it("a draining region with no other process to hand its players to: the notice, then the 4001 rejoin", async () => {
+    const a = await joinWorld(colyseus.sdk, { world: "lonely", region: "1_0" });
+    await placeAt(colyseus, a, 1500, 500);
+    const room = roomOf(colyseus, a);
+    const offers: unknown[] = [];
+    a.onMessage("handoff", (m) => offers.push(m));
+    const notice = nextMessage(a, "server_shutdown");
+    const closed = new Promise<number>((resolve) => a.onLeave(resolve));
+    room.onBeforeShutdown();
+    expect(await notice).toEqual({ seconds: 10 });
+    await room.disconnect(4001); // what the drain's timer does after drainSeconds
+    expect(await closed).toBe(4001);
+    expect(offers).toEqual([]);
   });
 });

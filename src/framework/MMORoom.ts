@@ -53,6 +53,8 @@ const HANDOFF_COOLDOWN_MS = 1000;
 const HANDOFF_RETRY_MS = 1000;
 /** An offered handoff the client did not take is offered again after this long (past the seat reservation's expiry). */
 const HANDOFF_RESERVATION_MS = 16_000;
+/** How long a draining region waits for a live process to reserve a player's seat in its region's new room (room creation included). */
+const DRAIN_RESERVE_MS = 10_000;
 
 /** `next` as changes over `current`: every name of `current` that `next` lacks is deleted (null). */
 function varsReplacing(current: Record<string, unknown>, next: Record<string, unknown>): Record<string, VarValue | null> {
@@ -118,6 +120,12 @@ export class MMORoom extends MMOApi {
   private listed = "";
   /** The world's title (the worlds table's; its name when it has none). */
   title = "";
+  /**
+   * Set once a draining region room has handed its part of the world on (last save written,
+   * lock released, ghost link stopped): a new room of this region has it, and nothing more is
+   * saved, sent or handed from here while its players switch over.
+   */
+  private handedOn = false;
   /** This room's region ("" : the entry region, or the whole world when it is not split). */
   region: RegionName = "";
   /** Set when the world is split into regions: the grid, the border ghosts and the link to the neighbours. */
@@ -288,7 +296,7 @@ export class MMORoom extends MMOApi {
     // over the patches in between, so every patch carries an even share of the work.
     const t0 = performance.now();
     this.entities.aoi.updateDue(this.clock.currentTime, this.settings.proximityUpdateMillis, this.applyDiff);
-    if (this.regions) {
+    if (this.regions && !this.handedOn) {
       // An error here would escape Colyseus's patch timer and stop the room (then the process):
       // one region's bad batch or handoff is logged, and the patch goes out.
       try {
@@ -315,17 +323,87 @@ export class MMORoom extends MMOApi {
    * Graceful drain (SIGTERM): this process takes no new rooms, clients are told
    * (`server_shutdown {seconds}`), the world runs for `drainSeconds`, then the room closes
    * with 4001 and clients rejoin their world, which matchmaking now places elsewhere.
+   *
+   * A region of a split world is handed on instead, when another process is live: its players
+   * are handed over to their region's new room there, as at a border (`drainByHandoff`), and
+   * see no notice and no rejoin. Players it cannot hand over get the notice and the 4001.
    */
   override onBeforeShutdown(): void {
     this.closing = true;
     void this.worldLock?.markClosing().catch(() => {});
     void matchMaker.stats.excludeProcess(matchMaker.processId).catch(() => {});
-    void this.saveWorld();
     const seconds = this.settings.drainSeconds;
-    if (this.clients.length === 0 || seconds <= 0) return void this.disconnect(CloseCode.SERVER_SHUTDOWN);
+    if (this.clients.length === 0 || seconds <= 0) {
+      void this.saveWorld();
+      return void this.disconnect(CloseCode.SERVER_SHUTDOWN);
+    }
     void this.lock();
-    this.broadcast("server_shutdown", { seconds });
     this.clock.setTimeout(() => void this.disconnect(CloseCode.SERVER_SHUTDOWN), seconds * 1000);
+    if (this.regions) return void this.drainByHandoff(seconds);
+    void this.saveWorld();
+    this.broadcast("server_shutdown", { seconds });
+  }
+
+  /**
+   * A draining region's players go on in their region's new room on a live process, handed
+   * over as at a border: the last save here, then the lock (so the new room loads what this one
+   * saved), then one seat reservation per player, asked of a room on another process (this
+   * one, shutting down, creates no rooms), and a `handoff` to each client. The room closes as
+   * soon as the last has switched. With no other process, or for a player in limbo, on its way
+   * to a neighbour or reconnecting, it is the notice and the 4001 rejoin.
+   */
+  private async drainByHandoff(seconds: number): Promise<void> {
+    const notice = (session: MMOSession) => !session.reconnection && session.client.send("server_shutdown", { seconds });
+    const delegate = await this.liveRoomElsewhere().catch(() => undefined);
+    if (!delegate) {
+      void this.saveWorld();
+      return this.broadcast("server_shutdown", { seconds });
+    }
+    this.handedOn = true;
+    await this.regions?.link.stop().catch(() => {});
+    await this.keeper?.handOn();
+    await this.worldLock?.release().catch(() => {});
+    const movers: MMOSession[] = [];
+    for (const session of this.sessions.values()) {
+      if (session.inLimbo || session.reconnection || session.kicked || session.handoff) notice(session);
+      else movers.push(session);
+    }
+    const offer = async (session: MMOSession): Promise<void> => {
+      session.handoff = { to: this.region, since: this.clock.currentTime, done: false };
+      try {
+        const args = [this.world, this.region, this.handoffPayload(session)];
+        const reservation = await matchMaker.remoteRoomCall(delegate, "reserveHandoffSeat", args, DRAIN_RESERVE_MS);
+        if (this.sessions.get(session.player.id) !== session || session.reconnection) return;
+        session.client.send("handoff", { region: this.region, reservation });
+        handoffs.inc({ result: "offered" });
+      } catch (error) {
+        handoffs.inc({ result: "failed" });
+        logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "drain handoff");
+        notice(session);
+      }
+    };
+    // The first reservation creates the room; the others join it.
+    const [first, ...others] = movers;
+    if (first) await offer(first);
+    await Promise.all(others.map(offer));
+  }
+
+  /** A room of this room type on another process (a live one: the delegate of a draining region's reservations). */
+  private async liveRoomElsewhere(): Promise<string | undefined> {
+    const listed = await matchMaker.query({ name: this.roomName });
+    const elsewhere = listed.filter((r) => r.processId !== matchMaker.processId && r.roomId);
+    // One of this world's regions first: it is the likeliest to stay.
+    const pick = elsewhere.find((r) => (r.metadata as { world?: string } | undefined)?.world === this.world) ?? elsewhere[0];
+    return pick?.roomId;
+  }
+
+  /**
+   * Server-side only (a draining region's remote call through matchmaking; no client message
+   * reaches it): reserves a handed-over player's seat in its region's room, which matchmaking
+   * finds, or creates on a live process.
+   */
+  async reserveHandoffSeat(world: string, region: string, payload: HandoffPayload): Promise<unknown> {
+    return matchMaker.joinOrCreate(this.roomName, { world, region }, handoffContext(payload));
   }
 
   override async onDispose(): Promise<void> {
@@ -369,6 +447,7 @@ export class MMORoom extends MMOApi {
 
   /** Writes the snapshot to the store (every `snapshotSeconds`, on drain and on dispose). */
   async saveWorld(): Promise<void> {
+    if (this.handedOn) return; // another room has this region's part of the world now
     await this.keeper?.save();
   }
 
@@ -475,7 +554,24 @@ export class MMORoom extends MMOApi {
     const { player } = session;
     const now = this.clock.currentTime;
     session.handoff = { to: target, since: now, done: false };
-    const payload: HandoffPayload = {
+    const payload = this.handoffPayload(session);
+    try {
+      const reservation = await matchMaker.joinOrCreate(this.roomName, { world: this.world, region: target }, handoffContext(payload));
+      if (this.sessions.get(player.id) !== session || session.reconnection) return;
+      session.handoff.retryAt = this.clock.currentTime + HANDOFF_RESERVATION_MS;
+      session.client.send("handoff", { region: target, reservation });
+      handoffs.inc({ result: "offered" });
+    } catch (error) {
+      session.handoff.retryAt = this.clock.currentTime + HANDOFF_RETRY_MS;
+      handoffs.inc({ result: "failed" });
+      logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "handoff");
+    }
+  }
+
+  /** Everything a region room needs to continue this player as the same one (its seat's auth data). */
+  private handoffPayload(session: MMOSession): HandoffPayload {
+    const { player } = session;
+    return {
       id: player.id,
       name: player.name,
       identity: session.identity,
@@ -489,17 +585,6 @@ export class MMORoom extends MMOApi {
       keys: { ...session.keys },
       range: this.entities.aoi.playerRange(player),
     };
-    try {
-      const reservation = await matchMaker.joinOrCreate(this.roomName, { world: this.world, region: target }, handoffContext(payload));
-      if (this.sessions.get(player.id) !== session || session.reconnection) return;
-      session.handoff.retryAt = this.clock.currentTime + HANDOFF_RESERVATION_MS;
-      session.client.send("handoff", { region: target, reservation });
-      handoffs.inc({ result: "offered" });
-    } catch (error) {
-      session.handoff.retryAt = this.clock.currentTime + HANDOFF_RETRY_MS;
-      handoffs.inc({ result: "failed" });
-      logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "handoff");
-    }
   }
 
   /**
@@ -533,6 +618,8 @@ export class MMORoom extends MMOApi {
     client.view?.dispose();
     this.state.userCount = Math.max(this.state.userCount - 1, this.sessions.size);
     this.usersChanged();
+    // A drained region whose last player has switched to its new room: nothing left to wait for.
+    if (this.handedOn && this.sessions.size === 0) void this.disconnect(CloseCode.SERVER_SHUTDOWN);
   }
 
   /**

@@ -69,6 +69,8 @@ export interface PersistenceOptions {
 export class WorldKeeper {
   /** The world came from the store (so it is kept, entered again or not). */
   private loaded = false;
+  /** Set by `handOn`: another room has the world now. */
+  private handedOn = false;
 
   constructor(
     private readonly options: PersistenceOptions,
@@ -94,8 +96,18 @@ export class WorldKeeper {
     return saved;
   }
 
+  /**
+   * The last save of this room: the world goes on in another room (a draining region hands its
+   * part on), which loads it. Nothing more is written from here, so no late save of this room
+   * overwrites that room's.
+   */
+  async handOn(): Promise<void> {
+    await this.save();
+    this.handedOn = true;
+  }
+
   async save(): Promise<void> {
-    if (!this.loaded && !this.entered()) return;
+    if (this.handedOn || (!this.loaded && !this.entered())) return;
     try {
       await this.options.store.save(this.worldName, this.snapshot());
     } catch (e) {
