@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { SchemaSerializer } from "@colyseus/core";
+import { SchemaSerializer, matchMaker } from "@colyseus/core";
 import { describe, expect, it } from "vitest";
 import { type ColyseusInternals, VERIFIED_VERSIONS, colyseusInternals, installedVersions } from "../src/framework/serializer/colyseusInternals";
 import { FanOutSerializer } from "../src/framework/serializer/FanOutSerializer";
@@ -93,4 +93,22 @@ describe("the serializer setting", () => {
       }
     });
   }
+});
+
+describe("creating a room on a given process (a draining region's new room)", () => {
+  it("goes through matchmaking's process channel: the room is created there and listed", async () => {
+    const colyseus = await bootMMO({ drainSeconds: 0 });
+    try {
+      // This test server is the only process: the request goes out on its own channel and comes
+      // back to it, as it would from a draining process to a live one.
+      const room = await colyseusInternals.createRoomOnProcess(matchMaker.processId, "mmo", { world: "seam" }, 3000);
+      expect(room.processId).toBe(matchMaker.processId);
+      expect(matchMaker.getLocalRoomById(room.roomId)).toBeDefined();
+      expect((await matchMaker.query({ name: "mmo" })).map((r) => r.roomId)).toContain(room.roomId);
+      // A process that does not exist gets no answer (the caller falls back to the 4001 drain).
+      await expect(colyseusInternals.createRoomOnProcess("no-such-process", "mmo", { world: "seam2" }, 300)).rejects.toThrow(/ipc_timeout/);
+    } finally {
+      await colyseus.shutdown();
+    }
+  });
 });

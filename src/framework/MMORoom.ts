@@ -1,4 +1,4 @@
-import { type AuthContext, type Client, CloseCode, type Delayed, ServerError, matchMaker } from "@colyseus/core";
+import { type AuthContext, type Client, CloseCode, type Delayed, type IRoomCache, ServerError, matchMaker } from "@colyseus/core";
 import { Encoder, StateView } from "@colyseus/schema";
 import { aoiSeconds, bytesSent, handoffs, liveRooms, messagesRejected, patchSeconds } from "../ops/metrics";
 import { roomBudget } from "../ops/roomBudget";
@@ -53,7 +53,7 @@ const HANDOFF_COOLDOWN_MS = 1000;
 const HANDOFF_RETRY_MS = 1000;
 /** An offered handoff the client did not take is offered again after this long (past the seat reservation's expiry). */
 const HANDOFF_RESERVATION_MS = 16_000;
-/** How long a draining region waits for a live process to reserve a player's seat in its region's new room (room creation included). */
+/** How long a draining region waits for a live process to create its region's new room (the world's load included). */
 const DRAIN_RESERVE_MS = 10_000;
 
 /** `next` as changes over `current`: every name of `current` that `next` lacks is deleted (null). */
@@ -347,15 +347,18 @@ export class MMORoom extends MMOApi {
   /**
    * A draining region's players go on in their region's new room on a live process, handed
    * over as at a border: the last save here, then the lock (so the new room loads what this one
-   * saved), then one seat reservation per player, asked of a room on another process (this
-   * one, shutting down, creates no rooms), and a `handoff` to each client. The room closes as
-   * soon as the last has switched. With no other process, or for a player in limbo, on its way
+   * saved), then the region's new room, created on the process matchmaking picks (asked
+   * directly: this one, shutting down, would create it locally), one seat per player in it,
+   * and a `handoff` to each client. The room closes as soon as the last has switched. With no other process, or for a player in limbo, on its way
    * to a neighbour or reconnecting, it is the notice and the 4001 rejoin.
    */
   private async drainByHandoff(seconds: number): Promise<void> {
     const notice = (session: MMOSession) => !session.reconnection && session.client.send("server_shutdown", { seconds });
-    const delegate = await this.liveRoomElsewhere().catch(() => undefined);
-    if (!delegate) {
+    const options = { world: this.world, region: this.region };
+    // A live process for the region's new room (this one no longer counts: excluded first).
+    await matchMaker.stats.excludeProcess(matchMaker.processId).catch(() => {});
+    const target = await matchMaker.selectProcessIdToCreateRoom(this.roomName, options).catch(() => undefined);
+    if (!target || target === matchMaker.processId) {
       void this.saveWorld();
       return this.broadcast("server_shutdown", { seconds });
     }
@@ -368,42 +371,29 @@ export class MMORoom extends MMOApi {
       if (session.inLimbo || session.reconnection || session.kicked || session.handoff) notice(session);
       else movers.push(session);
     }
+    let room: IRoomCache | undefined;
+    try {
+      room = await colyseusInternals.createRoomOnProcess(target, this.roomName, options, DRAIN_RESERVE_MS);
+    } catch (error) {
+      // Created meanwhile by a join elsewhere (the lock refused a second one): that room, then.
+      room = await matchMaker.findOneRoomAvailable(this.roomName, options).catch(() => undefined);
+      if (!room) logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "drain handoff");
+    }
     const offer = async (session: MMOSession): Promise<void> => {
       session.handoff = { to: this.region, since: this.clock.currentTime, done: false };
       try {
-        const args = [this.world, this.region, this.handoffPayload(session)];
-        const reservation = await matchMaker.remoteRoomCall(delegate, "reserveHandoffSeat", args, DRAIN_RESERVE_MS);
+        if (!room) throw new Error("no room to hand over to");
+        const reservation = await matchMaker.reserveSeatFor(room, options, handoffIn(handoffContext(this.handoffPayload(session))));
         if (this.sessions.get(session.player.id) !== session || session.reconnection) return;
         session.client.send("handoff", { region: this.region, reservation });
         handoffs.inc({ result: "offered" });
       } catch (error) {
         handoffs.inc({ result: "failed" });
-        logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "drain handoff");
+        if (room) logRoomError(`mmo ${this.world}/${this.region}`, error as Error, "drain handoff");
         notice(session);
       }
     };
-    // The first reservation creates the room; the others join it.
-    const [first, ...others] = movers;
-    if (first) await offer(first);
-    await Promise.all(others.map(offer));
-  }
-
-  /** A room of this room type on another process (a live one: the delegate of a draining region's reservations). */
-  private async liveRoomElsewhere(): Promise<string | undefined> {
-    const listed = await matchMaker.query({ name: this.roomName });
-    const elsewhere = listed.filter((r) => r.processId !== matchMaker.processId && r.roomId);
-    // One of this world's regions first: it is the likeliest to stay.
-    const pick = elsewhere.find((r) => (r.metadata as { world?: string } | undefined)?.world === this.world) ?? elsewhere[0];
-    return pick?.roomId;
-  }
-
-  /**
-   * Server-side only (a draining region's remote call through matchmaking; no client message
-   * reaches it): reserves a handed-over player's seat in its region's room, which matchmaking
-   * finds, or creates on a live process.
-   */
-  async reserveHandoffSeat(world: string, region: string, payload: HandoffPayload): Promise<unknown> {
-    return matchMaker.joinOrCreate(this.roomName, { world, region }, handoffContext(payload));
+    await Promise.all(movers.map(offer));
   }
 
   override async onDispose(): Promise<void> {

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { Room, SchemaSerializer } from "@colyseus/core";
+import { type IRoomCache, type Room, type SchemaSerializer, matchMaker, requestFromIPC } from "@colyseus/core";
 import { $changes, $childType, type ChangeTree, type Schema, type StateView } from "@colyseus/schema";
 
 /** The versions whose internals this file was written and tested against. */
@@ -125,6 +125,13 @@ export interface ColyseusInternals {
    * reconnection. Reads the per-client counter Colyseus keeps.
    */
   wasCutForFlooding(client: unknown, maxPerSecond: number): boolean;
+  /**
+   * Creates a room on another process of the cluster and resolves with its listing: the
+   * request `matchMaker.createRoom` itself sends a process it picked (on that process's
+   * channel, `p:<processId>`). A draining process needs it: once shutting down, Colyseus
+   * creates every room locally.
+   */
+  createRoomOnProcess(processId: string, roomName: string, options: Record<string, unknown>, timeoutMs: number): Promise<IRoomCache>;
 }
 
 /** Runs `encode` with the encoder walking `queue` instead of the room's whole change queue. */
@@ -207,4 +214,8 @@ export const colyseusInternals: ColyseusInternals = {
   viewId: (view) => (view && view.id >= 0 ? view.id : -1),
   viewHasChanges: (view) => view.changes.size > 0,
   wasCutForFlooding: (client, maxPerSecond) => ((client as { _numMessagesLastSecond?: number })._numMessagesLastSecond ?? 0) > maxPerSecond,
+  // The process channel's name is private to MatchMaker (getProcessChannel); its handler
+  // calls handleCreateRoom(roomName, options) for a request with no method.
+  createRoomOnProcess: (processId, roomName, options, timeoutMs) =>
+    requestFromIPC(matchMaker.presence, `p:${processId}`, undefined, [roomName, options], timeoutMs) as Promise<IRoomCache>,
 };
