@@ -231,7 +231,7 @@ describe("the regions correctness oracle", () => {
       return sum;
     };
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-    const stats = { frozen: 0, maxMissingBy: { "beyond-ghost-margin": 0, blink: 0, late: 0 }, missingBy: { "beyond-ghost-margin": 0, blink: 0, late: 0 }, orphans: 0, maxPatchGapMs: 0, patches: 0, checksSkipped: 0, handoffs: 0, closed4105: 0, maxMissingMs: 0, missingSeen: 0, maxStaleMs: 0, maxExcess: 0, ghostsSeen: 0, ghostIds: new Set<string>(), maxDoubleMs: 0, doubles: 0, maxSwitchMs: 0, truthSamples: 0, itemsAdded: 0, itemsRemoved: 0, itemMoves: 0 };
+    const stats = { frozen: 0, maxMissingBy: { "beyond-ghost-margin": 0, blink: 0, late: 0 }, missingBy: { "beyond-ghost-margin": 0, blink: 0, late: 0 }, orphans: 0, maxPatchGapMs: 0, patches: 0, checksSkipped: 0, handoffs: 0, closed4105: 0, maxMissingMs: 0, missingSeen: 0, maxStaleMs: 0, maxExcess: 0, ghostsSeen: 0, ghostIds: new Set<string>(), maxDoubleMs: 0, doubles: 0, maxSwitchMs: 0, truthSamples: 0, itemsAdded: 0, itemsRemoved: 0, itemMoves: 0, itemDoubles: 0, itemHandoffs: 0 };
     const violations: string[] = [];
 
     let total = 0;
@@ -249,6 +249,7 @@ describe("the regions correctness oracle", () => {
       const players = new Map<string, Own>();
       const items = new Map<string, Own>();
       const owners = new Map<string, MMORoom[]>();
+      const itemOwners = new Map<string, MMORoom[]>();
       for (const room of rooms.values()) {
         const { ghosts } = internals(room);
         for (const [id, p] of room.state.players) {
@@ -268,9 +269,31 @@ describe("the regions correctness oracle", () => {
         }
         for (const [id, item] of room.state.items) {
           if (!room.entities.ownsItem(item)) continue;
-          if (items.has(id)) violate(`item ${id} is own in two regions (${items.get(id)!.region}, ${room.region})`);
-          items.set(id, { x: item.x, y: item.y, region: room.region });
+          const list = itemOwners.get(id) ?? [];
+          list.push(room);
+          itemOwners.set(id, list);
+          // While an item is handed over, the truth is the region that took it (the one not offering it).
+          if (!items.has(id) || !ghosts.isOffered(id)) items.set(id, { x: item.x, y: item.y, region: room.region });
         }
+      }
+      for (const [id, list] of itemOwners) {
+        const key = `item:${id}`;
+        if (list.length === 1) {
+          const since = double.get(key);
+          if (since !== undefined) {
+            stats.maxDoubleMs = Math.max(stats.maxDoubleMs, t - since - stalledIn(since, t));
+            double.delete(key);
+          }
+          continue;
+        }
+        if (!double.has(key)) {
+          double.set(key, t);
+          stats.itemDoubles++;
+        }
+        const offering = list.filter((r) => internals(r).ghosts.isOffered(id));
+        if (list.length > 2 || offering.length !== 1) violate(`item ${id} is own in ${list.map((r) => JSON.stringify(r.region)).join(", ")} and not as one handoff`);
+        const doubleMs = t - double.get(key)! - stalledIn(double.get(key)!, t);
+        if (doubleMs > DOUBLE_MS) violate(`item ${id} is own in two regions for ${doubleMs.toFixed(0)} ms, stalls excluded (> ${DOUBLE_MS})`);
       }
       for (const [id, list] of owners) {
         if (list.length === 1) {
@@ -493,11 +516,24 @@ describe("the regions correctness oracle", () => {
       const pos = nearBorder(cx, cy);
       const item = room.addItem("gem", pos, { n: stats.itemsAdded });
       stats.itemsAdded++;
-      // A moving item walks across its region's border and back (it stays its region's own).
+      // A moving item walks across its region's border and back: handed to the region it moved into, and back.
       const to = { x: Math.abs(pos.x - BORDER) < Math.abs(pos.y - BORDER) ? 2 * BORDER - pos.x : pos.x, y: Math.abs(pos.x - BORDER) < Math.abs(pos.y - BORDER) ? pos.y : 2 * BORDER - pos.y };
       ownItems.set(item.id, { region: room.region, mover: mover ? { from: pos, to, toward: true } : undefined });
     };
     for (let i = 0; i < 12; i++) addItem(i % 3 === 0);
+    /** The room that owns an item now (the one that took it, while it is handed over); notes its handoffs. */
+    const ownerOf = (id: string, it: { region: string }): MMORoom | undefined => {
+      const own = [...rooms.values()].filter((r) => {
+        const item = r.getItemById(id);
+        return item !== undefined && r.entities.ownsItem(item);
+      });
+      const room = own.find((r) => !internals(r).ghosts.isOffered(id)) ?? own[0];
+      if (room && room.region !== it.region) {
+        stats.itemHandoffs++;
+        it.region = room.region;
+      }
+      return room;
+    };
     await sleep(300);
 
     // ---- the run ----
@@ -522,9 +558,10 @@ describe("the regions correctness oracle", () => {
       }
       for (const [id, it] of ownItems) {
         if (!it.mover) continue;
-        const room = rooms.get(it.region)!;
-        const item = room.getItemById(id);
-        if (!item) continue;
+        // The game moves an item where it is own (it may have been handed to the region it crossed into).
+        const room = ownerOf(id, it);
+        if (!room) continue;
+        const item = room.getItemById(id)!;
         const target = it.mover.toward ? it.mover.to : it.mover.from;
         const [p, reached] = stepToward({ x: item.x, y: item.y }, target);
         if (reached) it.mover.toward = !it.mover.toward;
@@ -535,7 +572,8 @@ describe("the regions correctness oracle", () => {
         if (random() < 0.5 || ownItems.size < 6) addItem(random() < 0.3);
         else {
           const id = pick([...ownItems.keys()]);
-          expect(rooms.get(ownItems.get(id)!.region)!.removeItem(id)).toBe(true);
+          const owner = ownerOf(id, ownItems.get(id)!);
+          if (owner) expect(owner.removeItem(id)).toBe(true);
           ownItems.delete(id);
           stats.itemsRemoved++;
         }
@@ -607,6 +645,7 @@ describe("the regions correctness oracle", () => {
       "ghost observations": stats.ghostsSeen,
       "distinct ghost ids seen": stats.ghostIds.size,
       "items added / removed / moves": `${stats.itemsAdded} / ${stats.itemsRemoved} / ${stats.itemMoves}`,
+      "item handoffs (seen by the game) / double-owned windows": `${stats.itemHandoffs} / ${stats.itemDoubles}`,
       violations: total,
     };
     console.table(table);

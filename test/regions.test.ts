@@ -138,6 +138,52 @@ describe("Ghosts", () => {
     expect(east.world.state.items.has(landmark.id)).toBe(false); // 400 away without its range: beyond the margin
   });
 
+  it("hands an item the game moved across the border to the region it moved into, once it takes it, never losing it", () => {
+    const west = new World(World.createState(settings), settings);
+    const east = new World(World.createState(settings), settings);
+    const gw = new Ghosts(west, grid, "", 220, 48);
+    const ge = new Ghosts(east, grid, "1_0", 220, 48);
+    const crate = west.addItem("crate", { x: 990, y: 500 }, { label: "north" }, { secret: 42 });
+    west.aoi.setItemRange(crate, { x: 100, y: 100, z: 0 });
+    ge.apply(ship(gw.collect(), "1_0"), 0);
+    expect(east.ownsItem(east.state.items.get(crate.id)!)).toBe(false); // a ghost so far
+    // Within the hysteresis it stays the west's; beyond it, it is offered to the east.
+    west.place(crate, { x: 1040, y: 500, z: 0 });
+    expect(gw.collect().get("1_0")?.handing ?? []).toEqual([]);
+    west.place(crate, { x: 1060, y: 500, z: 0 });
+    const offer = ship(gw.collect(), "1_0");
+    expect(offer.handing?.map((r) => r[0])).toEqual([crate.id]);
+    // The offer is lost (the east region did not get it): the west keeps the item, and offers again.
+    expect(west.ownsItem(crate)).toBe(true);
+    const again = ship(gw.collect(), "1_0");
+    expect(again.handing?.map((r) => r[0])).toEqual([crate.id]);
+    // The east takes it: the same instance (its ghost), with variables, hidden variables and range.
+    const ghost = east.state.items.get(crate.id)!;
+    ge.apply(again, 50);
+    ge.apply(again, 60); // a repeated offer: still one item, taken once
+    expect(east.state.items.get(crate.id)).toBe(ghost);
+    expect(east.ownsItem(ghost)).toBe(true);
+    expect(readVar(ghost.vars, "label")).toBe("north");
+    expect(east.hiddenVars(ghost).get("secret")).toBe(42);
+    expect(east.aoi.itemRange(ghost)).toEqual({ x: 100, y: 100, z: 0 });
+    expect(ghost.x).toBe(1060);
+    expect(ge.takeItemMoves().arrived.map(([i, from]) => [i.id, from])).toEqual([[crate.id, ""]]);
+    // Its next batch tells the west, which lets go: the item is the east's ghost there.
+    const answer = ship(ge.collect(), "");
+    expect(answer.took).toEqual([crate.id, crate.id]);
+    gw.apply(answer, 100);
+    expect(west.ownsItem(crate)).toBe(false);
+    expect(west.state.items.get(crate.id)).toBe(crate); // still seen there, near the border
+    expect(gw.takeItemMoves().departed.map(([i, to]) => [i.id, to])).toEqual([[crate.id, "1_0"]]);
+    expect(gw.collect().get("1_0")?.handing ?? []).toEqual([]);
+    // Saved by the east only.
+    expect([...west.state.items.values()].filter((i) => west.ownsItem(i))).toEqual([]);
+    // The east moves it on: the west's ghost follows.
+    east.place(ghost, { x: 1100, y: 520, z: 0 });
+    gw.apply(ship(ge.collect(), ""), 150);
+    expect(crate.y).toBe(520);
+  });
+
   it("never mirrors a ghost back, and the own entity wins over a neighbour's copy of the same id", () => {
     const west = region("");
     const east = region("1_0");

@@ -305,6 +305,39 @@ describe("a world split into regions", () => {
     for (const r of [a, c, switched[0]]) await r.leave();
   });
 
+  it("an item the game moves across the border goes to the region it moved into: seen throughout, owned by one region", async () => {
+    const w = await join("items", "W");
+    const e = await join("items", "E", "1_0");
+    await placeAt(colyseus, w, 950, 500);
+    await placeAt(colyseus, e, 1150, 500);
+    const west = roomOf(colyseus, w);
+    const east = roomOf(colyseus, e);
+    const cart = west.addItem("cart", { x: 960, y: 500 }, { load: 3 }, { owner: "guild" });
+    await until(() => w.state.items.has(cart.id) && e.state.items.has(cart.id), "both see the cart");
+    const seen: boolean[] = [];
+    const record = () => seen.push(w.state.items.has(cart.id) && e.state.items.has(cart.id));
+    w.onStateChange(record);
+    e.onStateChange(record);
+    // The game pushes it east, 10 units a tick, while it is the west's (past the 48 of
+    // hysteresis the east takes it, and the west's game lets go: onItemHandedOut).
+    for (let x = 970; x <= 1100 && west.entities.ownsItem(cart); x += 10) {
+      west.setItemPosition(cart, { x, y: 500 });
+      await sleep(20);
+    }
+    expect(cart.x).toBeGreaterThan(1048);
+    await until(() => east.entities.ownsItem(east.state.items.get(cart.id)!), "the east region owns the cart");
+    await until(() => !west.entities.ownsItem(cart), "the west region let it go");
+    expect(west.removeItem(cart.id)).toBe(false); // the east's now: read-only here
+    expect(east.entities.hiddenVars(cart.id).get("owner")).toBe("guild");
+    // The east's game moves it on; both clients follow.
+    east.setItemPosition(cart.id, { x: 1120, y: 510 });
+    await until(() => w.state.items.get(cart.id)?.y === 510 && e.state.items.get(cart.id)?.y === 510, "both see the east move it");
+    expect(readVar(e.state.items.get(cart.id)?.vars, "load")).toBe(3);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.every(Boolean)).toBe(true); // never a patch without it on either side
+    await Promise.all([w.leave(), e.leave()]);
+  });
+
   it("refuses a region the world does not have, and a malformed one", async () => {
     await expect(join("ghosts", "X", "7_7")).rejects.toThrow(/no region "7_7"/);
     await expect(join("ghosts", "X", "../etc")).rejects.toThrow(/regions are named like 1_0/);

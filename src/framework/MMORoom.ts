@@ -6,7 +6,7 @@ import { logRoomError, refusedJoin } from "../ops/roomLog";
 import { CloseCodes, JoinErrorCodes, MMOErrorCode } from "../shared/codes";
 import type { WorldListing } from "../shared/lobby";
 import { describeIssues, joinOptionsSchema } from "../shared/protocol";
-import { type MMOState, Player } from "../shared/schema";
+import { type Item, type MMOState, Player } from "../shared/schema";
 import { readVars } from "../shared/vars";
 import type { GhostBatch } from "../regions/Ghosts";
 import { Ghosts, ghostMargin } from "../regions/Ghosts";
@@ -487,7 +487,7 @@ export class MMORoom extends MMOApi {
   /** A split world: ghosts in and out through presence, world-wide counts, spawns inside this region. */
   private async joinRegions(grid: RegionGrid): Promise<void> {
     const s = this.settings;
-    const ghosts = new Ghosts(this.entities, grid, this.region, ghostMargin(s));
+    const ghosts = new Ghosts(this.entities, grid, this.region, ghostMargin(s), s.handoffHysteresis);
     const link = new RegionLink(this.presence, this.world, this.region, (batch) => this.onGhostBatch(batch));
     this.regions = { grid, ghosts, link };
     this.entities.spawnArea = grid.bounds(this.region);
@@ -527,7 +527,29 @@ export class MMORoom extends MMOApi {
     if (!this.regions || batch.from === this.region) return;
     const events = this.regions.ghosts.apply(batch, this.clock.currentTime);
     for (const e of events) this.deliverProximity(e.center, e.half, e.type, e.message);
+    const { arrived, departed } = this.regions.ghosts.takeItemMoves();
+    for (const [item, from] of arrived) this.onItemHandedIn(item, from);
+    for (const [item, to] of departed) this.onItemHandedOut(item, to);
   }
+
+  /**
+   * An item the game moved across a border into this region is this region's own from now on
+   * (its id, variables, hidden variables and range came with it). Override to pick it up in
+   * game logic, e.g. an NPC's walk. Called once per item, after the patch's batch that brought it.
+   *
+   * @example
+   * protected override onItemHandedIn(item: Item) {
+   *   if (item.kind === "npc") this.walkers.add(item);
+   * }
+   */
+  protected onItemHandedIn(_item: Item, _from: RegionName): void {}
+
+  /**
+   * An own item moved past the border (beyond `handoffHysteresis`) and the region it moved into
+   * has taken it: here it is now that region's read-only ghost (`setItemPosition` and the like
+   * throw, `removeItem` returns false). Override to let go of it in game logic.
+   */
+  protected onItemHandedOut(_item: Item, _to: RegionName): void {}
 
   /** A proximity message reaches this region's users too, and the neighbours' its box reaches (AoI-scoped chat across borders). */
   protected override onProximitySend(center: Vec3, half: Vec3, type: string, message: unknown): void {

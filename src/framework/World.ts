@@ -147,6 +147,22 @@ export class World {
     return true;
   }
 
+  /**
+   * A neighbouring region's item becomes this world's own (it was handed over, with its hidden
+   * variables): the ghost instance stays in the state, so observers see it go on. O(1).
+   */
+  adoptItem(item: Item, hiddenVars: Record<string, unknown>): void {
+    this.hidden.set(item.id, new Map(Object.entries(hiddenVars)));
+  }
+
+  /**
+   * This world's item goes to a neighbouring region (handed over): it stays in the state and in
+   * the AoI index, read-only here, as that region's ghost. O(1).
+   */
+  disownItem(item: Item): void {
+    this.hidden.delete(item.id);
+  }
+
   /** True for this world's own item (false for a neighbouring region's ghost, which is read-only here). */
   ownsItem(item: Item): boolean {
     return this.hidden.has(item.id);

@@ -21,6 +21,21 @@ export type GhostRow = [
   range?: [x: number, y: number, z: number],
 ];
 
+/**
+ * An item on its way to the region it moved into: everything that region needs to own it
+ * (id, place, kind, public and hidden variables, its own visibility range if any).
+ */
+export type ItemHandoffRow = [
+  id: string,
+  x: number,
+  y: number,
+  z: number,
+  kind: string,
+  vars: Record<string, VarValue>,
+  hidden: Record<string, unknown>,
+  range?: [x: number, y: number, z: number],
+];
+
 /** A message for the users of another region inside a box (AoI-scoped chat across a border). */
 export interface ProximityEvent {
   center: Vec3;
@@ -45,6 +60,13 @@ export interface GhostBatch {
    * re-creating it from the new owner's batch (a blink for its clients).
    */
   moved?: [id: string, to: RegionName][];
+  /**
+   * Own items that moved into the receiver's region (past the hysteresis): offered in every
+   * batch until the receiver says it took them, so an offer to a dead region is never lost.
+   */
+  handing?: ItemHandoffRow[];
+  /** Items the sender took from the receiver's offers (the receiver lets them go: its ghosts now). */
+  took?: string[];
 }
 
 /**
@@ -97,6 +119,12 @@ export class Ghosts {
   private readonly moved = new Map<string, [RegionName, number]>();
   /** The room clock as of the last `collect`/`apply` (for `moved`'s expiry). */
   private now = 0;
+  /** Own items offered to the region they moved into, until it takes them: id -> that region. */
+  private readonly handing = new Map<string, RegionName>();
+  /** Per region: the ids of the items taken from its offers, to tell it in the next batch. */
+  private readonly took = new Map<RegionName, string[]>();
+  /** Items handed over since the last `takeItemMoves` (the room tells its game). */
+  private itemMoves: { arrived: [Item, RegionName][]; departed: [Item, RegionName][] } = { arrived: [], departed: [] };
 
   /**
    * @param margin how far beyond a border an entity is mirrored: the AoI plus its leave margin,
@@ -113,11 +141,16 @@ export class Ghosts {
   private collecting?: Map<RegionName, GhostBatch>;
   private readonly visitTarget = (target: RegionName): void => this.addRow(target);
 
+  /**
+   * @param hysteresis how far past its border an own item stays this region's (as a player
+   * does): beyond it, it is handed to the region it moved into.
+   */
   constructor(
     private readonly world: World,
     private readonly grid: RegionGrid,
     readonly region: RegionName,
     readonly margin: number,
+    private readonly hysteresis = 0,
   ) {
     const b = grid.bounds(region);
     const { lower, higher } = grid.map;
@@ -135,6 +168,11 @@ export class Ghosts {
   /** True when `id` is a ghost here (not this region's own). */
   isGhost(id: string): boolean {
     return this.ghosts.has(id);
+  }
+
+  /** True while an own item is offered to the region it moved into (both own it until that one says it took it). */
+  isOffered(id: string): boolean {
+    return this.handing.has(id);
   }
 
   /** How many ghosts this region holds (metrics, tests). */
@@ -178,8 +216,15 @@ export class Ghosts {
       if (item.x > lx && item.x < hx && item.y > ly && item.y < hy && !this.reachesFarther(range)) continue;
       if (this.ghosts.has(item.id)) continue;
       this.rowsFor(item, item.kind, false, range);
+      // Moved (by the game) into a neighbour, past the hysteresis: that region's to own.
+      const owner = this.grid.ownerWithHysteresis(this.region, item, this.hysteresis);
+      if (owner !== this.region) this.handing.set(item.id, owner);
+      else this.handing.delete(item.id);
     }
     this.collecting = undefined;
+    this.offerItems(batchFor);
+    for (const [target, ids] of this.took) batchFor(target).took = ids;
+    this.took.clear();
     for (const event of this.pendingEvents) {
       const reach = Math.max(event.half.x, event.half.y);
       this.grid.forNeighboursWithin(this.region, event.center, reach, (target) => batchFor(target).events.push(event));
@@ -210,6 +255,28 @@ export class Ghosts {
     }
     this.lastTargets = new Set([...out].filter(([, b]) => b.players.length + b.items.length > 0).map(([t]) => t));
     return out;
+  }
+
+  /** Puts the items still on offer into their target's batch (dropping any no longer own here). */
+  private offerItems(batchFor: (target: RegionName) => GhostBatch): void {
+    for (const [id, target] of this.handing) {
+      const item = this.world.state.items.get(id);
+      if (!item || !this.world.ownsItem(item)) {
+        this.handing.delete(id);
+        continue;
+      }
+      const range = this.world.aoi.ownItemRange(item);
+      const row: ItemHandoffRow = [id, item.x, item.y, item.z, item.kind, readVars(item.vars), Object.fromEntries(this.world.hiddenVars(item))];
+      if (range) row.push([range.x, range.y, range.z]);
+      (batchFor(target).handing ??= []).push(row);
+    }
+  }
+
+  /** The items handed in and out since the last call (the room tells its game: `onItemHandedIn`/`onItemHandedOut`). */
+  takeItemMoves(): { arrived: [Item, RegionName][]; departed: [Item, RegionName][] } {
+    const moves = this.itemMoves;
+    this.itemMoves = { arrived: [], departed: [] };
+    return moves;
   }
 
   private batchIn(out: Map<RegionName, GhostBatch>, target: RegionName): GhostBatch {
@@ -254,9 +321,13 @@ export class Ghosts {
    */
   apply(batch: GhostBatch, now: number): ProximityEvent[] {
     this.now = now;
+    // Items the sender took from this region's offers are its own now: ghosts here, first, so
+    // the rows below update them (or, when they hold none, drop them like any ghost).
+    for (const id of batch.took ?? []) this.letGo(id, batch.from, now);
     const live = new Set<string>();
     for (const row of batch.players) this.upsert(row, batch.from, now, true, live);
     for (const row of batch.items) this.upsert(row, batch.from, now, false, live);
+    for (const row of batch.handing ?? []) this.takeItem(row, batch.from);
     // A player the sender handed on is the new owner's now: kept until that one's batches say.
     for (const [id, to] of batch.moved ?? []) {
       const ghost = this.ghosts.get(id);
@@ -326,6 +397,49 @@ export class Ghosts {
       if (e instanceof Player) aoi.setPlayerRange(e, null);
       else aoi.setItemRange(e, null);
     }
+  }
+
+  /** An own item the region `to` has taken: it stays in the state as that region's ghost. */
+  private letGo(id: string, to: RegionName, now: number): void {
+    if (this.handing.get(id) !== to) return;
+    this.handing.delete(id);
+    const item = this.world.state.items.get(id);
+    if (!item || !this.world.ownsItem(item)) return;
+    this.world.disownItem(item);
+    const range = this.world.aoi.ownItemRange(item);
+    this.ghosts.set(id, { entity: item, from: to, seen: now, range: range && [range.x, range.y, range.z].join(",") });
+    for (const sent of this.sentVars.values()) sent.delete(id);
+    this.itemMoves.departed.push([item, to]);
+  }
+
+  /**
+   * An item a neighbour hands over (it moved into this region): owned here from now on, the
+   * ghost instance kept (its observers here see it go on), and the sender is told in the next
+   * batch. An offer of an item already owned here is only acknowledged again (a lost answer).
+   */
+  private takeItem(row: ItemHandoffRow, from: RegionName): void {
+    const [id, x, y, z, kind, vars, hidden, range] = row;
+    const acks = this.took.get(from) ?? [];
+    this.took.set(from, acks);
+    const current = this.world.state.items.get(id);
+    if (current && this.world.ownsItem(current)) return void acks.push(id);
+    const pos = { x, y, z };
+    if (!this.world.isInsideMap(pos)) return; // not taken: the sender keeps it
+    let item: Item;
+    const ghost = this.ghosts.get(id);
+    if (ghost && ghost.entity instanceof Item) {
+      this.ghosts.delete(id);
+      item = ghost.entity;
+      this.world.adoptItem(item, hidden);
+      if (item.kind !== kind) item.kind = kind;
+      replaceVars(item, vars);
+      this.world.place(item, pos);
+    } else {
+      item = this.world.addItem(kind, pos, vars, hidden, id);
+    }
+    this.applyRange(item, range ? { x: range[0], y: range[1], z: range[2] } : null);
+    acks.push(id);
+    this.itemMoves.arrived.push([item, from]);
   }
 
   /** Removes ghosts no batch refreshed for `ttlMs` (their region's process died or stopped sending). */
