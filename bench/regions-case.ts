@@ -197,7 +197,7 @@ function build(args: RegionsCaseArgs): Built {
       name,
       world,
       serializer: FanOutSerializer.adopt(stock),
-      ghosts: grid.single ? undefined : new Ghosts(world, grid, name, margin),
+      ghosts: grid.single ? undefined : new Ghosts(world, grid, name, margin, HYSTERESIS),
       sessions: new Map(),
       clients: undefined,
       inbox: [],
@@ -228,11 +228,14 @@ function build(args: RegionsCaseArgs): Built {
     region.sessions.set(inst, session(inst, view));
     owner.set(p, { region, inst });
   }
+  const sceneItems = new Map<string, Item>();
   for (const it of scene.items) {
-    // Items stay with the region they were created in (MMORoom hands over players, not items).
+    // An item starts in the region it is in; one that walks past a border's hysteresis is
+    // handed to the next (Ghosts), and the scene then moves the new owner's instance.
     const region = regions.get(grid.regionAt(it))!;
     const inst = region.world.addItem(it.kind, { x: it.x, y: it.y, z: it.z }, readVars(it.vars), {}, it.id);
     owner.set(it, { region, inst });
+    sceneItems.set(it.id, it);
   }
   // Joining costs a full-state encode per client; as in the main bench only one client pays it,
   // and a running room has long sent the world's creation: start from a quiet change queue.
@@ -339,6 +342,7 @@ function build(args: RegionsCaseArgs): Built {
         const ca = cpu();
         for (const json of r.inbox) r.ghosts!.apply(JSON.parse(json) as GhostBatch, now);
         r.inbox.length = 0;
+        for (const [inst] of r.ghosts!.takeItemMoves().arrived) owner.set(sceneItems.get(inst.id)!, { region: r, inst });
         r.ghosts!.expire(now, GHOST_TTL_MS);
         r.cur.apply = performance.now() - a;
         r.cpu.apply = cpu() - ca;
