@@ -217,8 +217,8 @@ hysteresis ${split.hysteresis}. Per region per patch: World.aoi.updateDue, the h
 process, as MMORoom's handOver / joinFromHandoff / leaveAfterHandoff: the target adopts its ghost,
 the source demotes the player), Ghosts.collect + JSON.stringify per batch (the presence transport),
 JSON.parse + Ghosts.apply + expire on the receiving side, FanOutSerializer.applyPatches for the
-region's views. Movement is not timed (as in the main bench). Items stay with the region that
-created them (MMORoom hands over players only).
+region's views. Movement is not timed (as in the main bench). Walking items are handed over
+too, as MMORoom's Ghosts do (offered in the batches, taken by the region they walked into).
 
 ${rows.join("\n")}
 
