@@ -159,10 +159,13 @@ const ALLOWANCE = 15;
  * How the observers draw the walker is the server's ghosts and the existing interpolation, on
  * pages that share two cores with the server and each other: when the server's patches come
  * late, a remote sprite catches up at up to about twice its speed (unsplit worlds too). A
- * looser bound for them (a sprite lost or re-created, or a jump back, is far beyond it).
+ * looser bound for them: a sprite lost or re-created fails the serial and every-frame checks
+ * below, and a jump back the monotonic one, whatever its step. Measured over six CI runs: the
+ * east observer's worst excess -2.6 to 37.9, and 60.1 once (its page at 15 fps: an 80-unit
+ * catch-up in one 33 ms frame right after the switch, the ghost having lagged under load).
  */
 const REMOTE_RATE = 1.5;
-const REMOTE_ALLOWANCE = 60;
+const REMOTE_ALLOWANCE = 90;
 
 const stopRecording = (page: Page) => page.evaluate(() => ((window as unknown as { __stopRecording?: boolean }).__stopRecording = true));
 
