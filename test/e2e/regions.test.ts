@@ -161,7 +161,7 @@ const ALLOWANCE = 25;
  * late, a remote sprite catches up at up to about twice its speed (unsplit worlds too). A
  * looser bound for them: a sprite lost or re-created fails the serial and every-frame checks
  * below, and a jump back the monotonic one, whatever its step. Measured: six CI runs -2.6 to
- * 60.1; twelve back-to-back runs on this machine (the previous run's browser still winding
+ * 60.1; fourteen back-to-back runs on this machine (the previous run's browser still winding
  * down, load average about 9) -5.8 to 133.1, the worst an observer's page catching up 120-150
  * units in one frame around the switch. That catch-up is a known flaw (see BENCHMARKS, Regions:
  * "observers' catch-up at a handoff"), bounded here so that it cannot grow unnoticed.
