@@ -75,6 +75,29 @@ describe("hostile clients of the process bridge", () => {
     await Promise.all([honest.leave(), attacker.leave()]);
   });
 
+  it("a burst of 100 undecodable frames: the flooder is closed (4002) at its message budget (60/s), each frame counted before it is decoded", async () => {
+    const { attacker, attackerBox, honestStillPlays, honest } = await meadow("burst");
+    const closed = new Promise<number>((resolve) => attacker.onLeave((code) => resolve(code)));
+    // 0xc1 is the one byte msgpack never uses: not one of these frames decodes.
+    for (let i = 0; i < 100; i++) socketOf(attacker).send(frame([0xc1]));
+    expect(await closed).toBe(4002);
+    // Answered at most once per message of its budget, never 100 times.
+    expect(attackerBox.get("error")?.length ?? 0).toBeLessThanOrEqual(61);
+    await honestStillPlays();
+    await honest.leave();
+  });
+
+  it("over the byte rate (32 KiB/s) an SDK client is closed (4002), not answered forever", async () => {
+    const { attacker, attackerBox, honestStillPlays, honest } = await meadow("bytes");
+    const closed = new Promise<number>((resolve) => attacker.onLeave((code) => resolve(code)));
+    const blob = "x".repeat(3000);
+    for (let i = 0; i < 40; i++) attacker.send("Input", { x: 1, y: 1, blob });
+    expect(await closed).toBe(4002);
+    expect(attackerBox.get("error")?.length ?? 0).toBe(0);
+    await honestStillPlays();
+    await honest.leave();
+  });
+
   it("reserved event types are refused: a client cannot fake Join, Leave, Connect or Disconnect", async () => {
     const { attacker, attackerBox, honestBox, honestStillPlays, honest } = await meadow("reserved");
     for (const t of ["Join", "Leave", "Connect", "Disconnect"]) attacker.send(t, { _from: 1 });
@@ -120,7 +143,8 @@ describe("hostile clients of the process bridge", () => {
     const room = serverRoom(a);
     const rss0 = process.memoryUsage().rss;
     const blob = "x".repeat(3000);
-    for (let i = 0; i < 2000; i++) a.send("Input", { blob });
+    // 300 x 3 KB: twice the pipe and the cap, and within the room's byte rate (1 MB/s).
+    for (let i = 0; i < 300; i++) a.send("Input", { blob });
     await until(() => room.dropped.busy > 0, "messages dropped at the cap");
     await sleep(200);
     expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * 1024 * 1024);
@@ -202,11 +226,18 @@ describe("ScaleSocket semantics of the bridge", () => {
     await Promise.all([a.leave(), late.leave()]);
   });
 
-  it("clientLine refuses cycles, BigInt and oversized messages without throwing", () => {
+  it("clientLine refuses cycles, shared nodes, BigInt and oversized messages without throwing", () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
-    expect(depthOf(cyclic, 32)).toBe("cycle");
-    expect(clientLine(cyclic, 1, { maxDepth: 32, maxBytes: 1000 })).toMatchObject({ ok: false, reason: /refers to itself/ });
+    // A cycle is infinitely deep: the walk stops one past the limit.
+    expect(depthOf(cyclic, 32)).toBe(33);
+    expect(clientLine(cyclic, 1, { maxDepth: 32, maxBytes: 1000 })).toMatchObject({ ok: false, reason: /nested deeper than 32/ });
+    // 2^30 paths through 30 shared arrays: refused after maxBytes values, not walked path by path.
+    let shared: unknown[] = [1];
+    for (let i = 0; i < 30; i++) shared = [shared, shared];
+    expect(clientLine({ shared }, 1, { maxDepth: 32, maxBytes: 1000 })).toMatchObject({ ok: false, reason: /more than 1000 values/ });
+    expect(depthOf([[[1]], [2]], 32)).toBe(3);
+    expect(depthOf({ a: { b: { c: 1 } } }, 1)).toBe(2);
     expect(clientLine({ n: 10n }, 1, { maxDepth: 32, maxBytes: 1000 })).toMatchObject({ ok: false, reason: /not JSON/ });
     expect(clientLine({ s: "x".repeat(2000) }, 1, { maxDepth: 32, maxBytes: 1000 })).toMatchObject({ ok: false });
     expect(clientLine({ t: "Input", data: { x: 1 } }, 7, { maxDepth: 32, maxBytes: 1000 })).toEqual({ ok: true, line: '{"t":"Input","data":{"x":1},"_from":7}' });

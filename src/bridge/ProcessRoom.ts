@@ -1,4 +1,4 @@
-import { type AuthContext, type Client, Room, ServerError, logger } from "@colyseus/core";
+import { type AuthContext, type Client, CloseCode, Room, ServerError, logger } from "@colyseus/core";
 import { z } from "zod";
 import { roomBudget } from "../ops/roomBudget";
 import { logRoomError, refusedJoin } from "../ops/roomLog";
@@ -28,7 +28,12 @@ interface Member {
   rate: ClientRate;
   /** Set for a plain WebSocket client; SDK clients are Colyseus clients. */
   plain?: PlainSocket;
+  /** Closed for flooding: its frames still in flight are dropped unread. */
+  closed?: boolean;
 }
+
+/** Why a client over its message or byte rate is closed. */
+const TOO_FAST = "too many messages or bytes per second";
 
 /**
  * Game logic in any language, ScaleSocket style: one backend process per room, JSON lines
@@ -42,9 +47,13 @@ interface Member {
  * it as the room's metadata instead of sending it, anything else goes to everyone (SDK clients
  * receive it as a message whose type is its `t`, or "message").
  *
- * No client can crash, fill or end it: a message JSON cannot carry (BigInt, cycles), too
- * deep or too big is refused with `error`; reserved event types too; per-client message and
- * byte rates; backpressure on the backend's stdin; output budgets per recipient; a crashed
+ * No client can crash, fill, freeze or end it. Each frame is charged to its sender's message
+ * and byte rates before anything parses it, and a sender over either is closed (4002 for SDK
+ * clients, 1008 for plain sockets), never answered forever; a frame over `maxMessageBytes` is
+ * refused by the socket itself. What passes is decoded once, its depth counted in one walk
+ * without allocation, and a message JSON cannot carry (BigInt), too deep or too big is refused
+ * with `error`; reserved event types too; backpressure on the backend's stdin; output budgets
+ * per recipient; a crashed
  * backend restarts with backoff and a backend that cannot run closes the room with a clear
  * error. The backend sees only the variables it is given (`passenv` and the CGI variables
  * ROOM, QUERY_STRING, REMOTE_ADDR) and its whole process group ends with the room.
@@ -64,7 +73,7 @@ export class ProcessRoom extends Room {
   private readonly cache: Array<{ type: string; payload: Record<string, unknown> }> = [];
   private budgetTaken = false;
   /** Counters of dropped or refused traffic, by reason (for logs and tests). */
-  readonly dropped = { notJson: 0, tooLong: 0, flood: 0, busy: 0, refused: 0 };
+  readonly dropped = { notJson: 0, tooLong: 0, flood: 0, busy: 0, refused: 0, flooders: 0 };
 
   /**
    * Validates `room` (and a ScaleSocket `query`) and keeps only those: they stay with the
@@ -96,8 +105,10 @@ export class ProcessRoom extends Room {
     roomBudget.acquire(this.roomName ?? "process");
     this.budgetTaken = true;
     this.maxClients = this.settings.maxClients;
-    // Colyseus's own flood guard closes a client far beyond its message budget.
-    this.maxMessagesPerSecond = this.settings.maxMessagesPerSecond * 4;
+    // Colyseus's flood guard counts an SDK client's frames before it decodes them and closes a
+    // client over the budget (4002): the message rate is charged on the raw frame. (Its frames'
+    // size is bounded by the transport's maxPayload before that; the byte rate is charged below.)
+    this.maxMessagesPerSecond = this.settings.maxMessagesPerSecond;
     this.budget = new OutputBudget(this.settings.maxLinesPerSecond, this.settings.maxPrivateLinesPerSecond);
     void this.publish();
     this.onMessage("*", (client: Client, type: string | number, data: unknown) => this.fromClient(client, String(type), data));
@@ -108,13 +119,13 @@ export class ProcessRoom extends Room {
   }
 
   /** Adds a plain WebSocket client (ws://host/<room>?query); returns what to call on its frames and on its close. */
-  attachPlain(socket: PlainSocket, query: string, ip: string): { receive(text: string): void; detach(): void } {
+  attachPlain(socket: PlainSocket, query: string, ip: string): { receive(frame: Buffer, isBinary: boolean): void; detach(): void } {
     const member: Member = { ...this.newMember(query), plain: socket };
     this.plains.set(member.id, member);
     for (const cached of this.cache) socket.send(JSON.stringify(cached.payload));
     this.joined(member, query, ip);
     return {
-      receive: (text) => this.fromPlain(member, text),
+      receive: (frame, isBinary) => this.fromPlain(member, frame, isBinary),
       detach: () => {
         if (!this.plains.delete(member.id)) return;
         this.left(member);
@@ -221,12 +232,14 @@ export class ProcessRoom extends Room {
 
   private fromClient(client: Client, type: string, data: unknown): void {
     const member = this.members.get(client.sessionId);
-    if (!member) return;
+    if (!member || member.closed) return;
     const refuse = (message: string) => {
       this.dropped.refused++;
       client.send("error", { code: "BAD_REQUEST", message, request: type.slice(0, 64) });
     };
     if (RESERVED_TYPES.has(type)) return refuse(`"${type}" is sent by the server only`);
+    // Bounded work before this: the frame was counted (maxMessagesPerSecond) and its size
+    // bounded (maxPayload) before msgpack decoded it.
     const framed =
       this.settings.clientframe === "json"
         ? clientLine(data === undefined ? { t: type } : { t: type, data }, member.id, { maxDepth: this.settings.maxDepth, maxBytes: this.settings.maxMessageBytes })
@@ -234,19 +247,26 @@ export class ProcessRoom extends Room {
           ? ({ ok: true, line: data } as const)
           : ({ ok: false, reason: "this room takes text lines" } as const);
     if (!framed.ok) return refuse(framed.reason);
-    if (!member.rate.allow(framed.line.length)) return refuse("too many messages or bytes per second");
+    if (!member.rate.allow(framed.line.length)) return this.closeFlooder(member, () => client.leave(CloseCode.WITH_ERROR, TOO_FAST));
     if (!this.backend?.write(framed.line)) {
       this.dropped.busy++;
       refuse("the backend is busy or not running: message dropped");
     }
   }
 
-  /** A plain client's text frame: a JSON object (JSON framing) or a line. */
-  private fromPlain(member: Member, text: string): void {
+  /**
+   * A plain client's frame. Charged to its rates first, on its raw size (over: the socket is
+   * closed, 1008); then, and only then, decoded: a JSON object (JSON framing) or a line.
+   */
+  private fromPlain(member: Member, frame: Buffer, isBinary: boolean): void {
+    if (member.closed) return;
+    if (!member.rate.allow(frame.length)) return this.closeFlooder(member, () => member.plain!.close(1008, TOO_FAST));
     const refuse = (message: string) => {
       this.dropped.refused++;
       member.plain!.send(JSON.stringify({ t: "error", code: "BAD_REQUEST", message }));
     };
+    if (isBinary) return refuse("this room takes text frames");
+    const text = frame.toString();
     let line: string;
     if (this.settings.clientframe === "json") {
       let value: unknown;
@@ -265,11 +285,18 @@ export class ProcessRoom extends Room {
       if (text.includes("\n") || text.length > this.settings.maxMessageBytes) return refuse("one line, at most maxMessageBytes");
       line = text;
     }
-    if (!member.rate.allow(line.length)) return refuse("too many messages or bytes per second");
     if (!this.backend?.write(line)) {
       this.dropped.busy++;
       refuse("the backend is busy or not running: message dropped");
     }
+  }
+
+  /** A client over its message or byte rate is closed once (its later frames are not looked at). */
+  private closeFlooder(member: Member, close: () => void): void {
+    if (member.closed) return;
+    member.closed = true;
+    this.dropped.flooders++;
+    close();
   }
 
   private fromBackend(line: string): void {

@@ -7,12 +7,14 @@ export type FrameResult = { ok: true; line: string } | { ok: false; reason: stri
 
 /**
  * A client message as one JSON line for the backend, with `_from` added. Refuses what JSON
- * cannot carry or what is too big: BigInt, cycles, depth over `maxDepth`, over `maxBytes`.
+ * cannot carry or what is too big: BigInt, depth over `maxDepth` (a value that refers to
+ * itself is infinitely deep), more values than `maxBytes` (each costs a byte of JSON at
+ * least), over `maxBytes` as JSON. The message was charged to its sender's rate before it
+ * was decoded (ProcessRoom): this is the bounded work a charged message may cost.
  */
 export function clientLine(message: Record<string, unknown>, from: number, limits: { maxDepth: number; maxBytes: number }): FrameResult {
-  const depth = depthOf(message, limits.maxDepth);
-  if (depth === "cycle") return { ok: false, reason: "the message refers to itself" };
-  if (depth > limits.maxDepth) return { ok: false, reason: `nested deeper than ${limits.maxDepth}` };
+  const shape = shapeProblem(message, limits.maxDepth, limits.maxBytes);
+  if (shape) return { ok: false, reason: shape };
   let line: string;
   try {
     line = JSON.stringify({ ...message, _from: from });
@@ -23,18 +25,46 @@ export function clientLine(message: Record<string, unknown>, from: number, limit
   return { ok: true, line };
 }
 
-/** Nesting depth of a value (stops counting past `limit`), or "cycle". Iterative: no stack overflow. */
-export function depthOf(value: unknown, limit: number): number | "cycle" {
+/** Why a value's shape is refused (too deep, too many values), or undefined. */
+export function shapeProblem(value: unknown, maxDepth: number, maxValues: number): string | undefined {
+  const depth = depthOf(value, maxDepth, maxValues);
+  if (depth === "too many") return `more than ${maxValues} values`;
+  return depth > maxDepth ? `nested deeper than ${maxDepth}` : undefined;
+}
+
+/**
+ * Nesting depth of a value, counted with two parallel stacks: no allocation per node, no
+ * recursion (no stack overflow). Stops as soon as the depth passes `limit` (a cycle does, at
+ * `limit + 1`) or after `maxValues` values ("too many": a value built in-process may share
+ * nodes, and a walk of shared nodes is exponential; decoded JSON and msgpack share none).
+ * Cost: O(values visited), at most `maxValues`.
+ */
+export function depthOf(value: unknown, limit: number, maxValues = Number.POSITIVE_INFINITY): number | "too many" {
   let max = 0;
-  const stack: Array<[unknown, number, Set<object>]> = [[value, 0, new Set()]];
-  while (stack.length) {
-    const [v, d, path] = stack.pop()!;
-    if (d > max) max = d;
-    if (max > limit) return max;
+  let visited = 0;
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const d = depths.pop()!;
+    if (++visited > maxValues) return "too many";
+    if (d > max) {
+      max = d;
+      if (max > limit) return max;
+    }
     if (v === null || typeof v !== "object") continue;
-    if (path.has(v)) return "cycle";
-    const next = new Set(path).add(v);
-    for (const child of Object.values(v as object)) stack.push([child, d + 1, next]);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        values.push(v[i]);
+        depths.push(d + 1);
+      }
+    } else {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        values.push((v as Record<string, unknown>)[key]);
+        depths.push(d + 1);
+      }
+    }
   }
   return max;
 }

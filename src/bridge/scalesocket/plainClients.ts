@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { matchMaker } from "@colyseus/core";
-import { WebSocketServer } from "ws";
+import { type RawData, WebSocketServer } from "ws";
 import type { ProcessRoom } from "../ProcessRoom";
 
 /** Paths that are HTTP only: a WebSocket upgrade there is refused. */
@@ -19,9 +19,11 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  */
 export function servePlainClients(
   server: Server,
-  options: { roomType: string; allowed?: (room: string) => boolean; admitJoin(req: IncomingMessage): Promise<boolean> },
+  options: { roomType: string; maxMessageBytes: number; allowed?: (room: string) => boolean; admitJoin(req: IncomingMessage): Promise<boolean> },
 ): void {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  // A frame over the message limit is refused by the socket (1009) before a byte of it is
+  // kept: no larger frame could be a message the room accepts.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
   const creating = new Map<string, Promise<ProcessRoom>>();
   const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
   server.emit = ((event: string, ...args: unknown[]) => {
@@ -69,7 +71,8 @@ export function servePlainClients(
         query,
         req.socket.remoteAddress ?? "",
       );
-      ws.on("message", (data, isBinary) => !isBinary && handle.receive(data.toString()));
+      // Every frame, text or binary, is charged to the client before it is decoded.
+      ws.on("message", (data, isBinary) => handle.receive(toBuffer(data), isBinary));
       ws.on("close", () => handle.detach());
       ws.on("error", () => handle.detach());
     });
@@ -93,6 +96,12 @@ export function servePlainClients(
     }
     return pending;
   }
+}
+
+/** A frame as one Buffer (ws hands fragmented or ArrayBuffer frames in other shapes). */
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
 function refuse(socket: Duplex, status: number, message: string): true {

@@ -14,6 +14,7 @@ import { readServerEnv } from "../../ops/env";
 import { monitorCredentials } from "../../ops/monitorAuth";
 import { roomBudget } from "../../ops/roomBudget";
 import { ProcessRoom } from "../ProcessRoom";
+import { processRoomSchema } from "../settings";
 import { parseScaleSocketArgs } from "./options";
 import { servePlainClients } from "./plainClients";
 import { scaleSocketRoutes } from "./httpRoutes";
@@ -48,7 +49,8 @@ async function main(): Promise<void> {
   const httpServer = createServer();
   const admission = installAdmission(httpServer, env.http);
   installCors(matchMaker.controller, env.http.corsOrigins, env.http.trustProxy);
-  servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed, admitJoin: admission.admitJoin });
+  const { maxMessageBytes } = processRoomSchema.parse(options.room);
+  servePlainClients(httpServer, { roomType: ROOM_TYPE, maxMessageBytes, allowed, admitJoin: admission.admitJoin });
   // One process or many, as the main server: with REDIS_URL the rooms are listed cluster-wide
   // (a front door routes ws://HOST/<room> by `hash $uri consistent`; README).
   const cluster = env.redisUrl ? { presence: new RedisPresence(env.redisUrl), driver: new RedisDriver(env.redisUrl), publicAddress: env.publicAddress } : {};
