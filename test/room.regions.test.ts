@@ -1,4 +1,5 @@
 import type { Room as SDKRoom } from "@colyseus/sdk";
+import { matchMaker } from "@colyseus/core";
 import type { ColyseusTestServer } from "@colyseus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCodes } from "../src/shared/codes";
@@ -341,5 +342,39 @@ describe("a world split into regions", () => {
   it("refuses a region the world does not have, and a malformed one", async () => {
     await expect(join("ghosts", "X", "7_7")).rejects.toThrow(/no region "7_7"/);
     await expect(join("ghosts", "X", "../etc")).rejects.toThrow(/regions are named like 1_0/);
+  });
+
+  it("one spelling per region: 01_0, 1_00, 001_000, 0001_0000 and 0_0 are refused, and no second copy of a region opens", async () => {
+    const real = await join("spelling", "Real", "1_0");
+    for (const spelling of ["01_0", "1_00", "001_000", "0001_0000", "0_0", "00_0"]) {
+      await expect(join("spelling", `Copy ${spelling}`, spelling), spelling).rejects.toThrow(/regions are named like 1_0 \(no leading zeros/);
+    }
+    const rooms = await matchMaker.query({ name: "mmo", world: "spelling" } as never);
+    expect(rooms.map((r) => (r.metadata as { region: string }).region)).toEqual(["1_0"]);
+    await real.leave();
+  });
+
+  it("a ghost batch from anything but a neighbour, by its one spelling, changes nothing (no ghost, no item, no message)", async () => {
+    const west = await join("intruded", "West");
+    await placeAt(colyseus, west, 950, 500);
+    const chat: unknown[] = [];
+    west.onMessage("chat", (m) => chat.push(m));
+    const channel = "mmo:ghosts:intruded:";
+    const batch = (from: string, id: string) => ({
+      from,
+      players: [[id, 1010, 500, 0, "Intruder", {}]],
+      items: [[`${from}.9`, 1020, 520, 0, "gem", { value: 99 }]],
+      events: [{ center: { x: 960, y: 500, z: 0 }, half: { x: 200, y: 200, z: 0 }, type: "chat", message: { from: id, text: `from ${from}` } }],
+    });
+    // Other spellings of the east neighbour, a region the 2x1 grid lacks, the region itself.
+    for (const from of ["01_0", "1_00", "5_5", "0_1", "", "0_0"]) await matchMaker.presence.publish(channel, batch(from, `intruder-${from}`));
+    // Then the real neighbour's batch, same shape, same place: once its ghost is seen, the ones
+    // before it would have been too. The check is on the sender, not on the rows.
+    await matchMaker.presence.publish(channel, batch("1_0", "neighbour"));
+    await until(() => west.state.players.has("neighbour") && chat.length === 1, "the real neighbour's ghost and message arrive");
+    expect(ids(west.state.players).sort()).toEqual([west.sessionId, "neighbour"].sort());
+    expect(ids(west.state.items).filter((id) => id.endsWith(".9"))).toEqual(["1_0.9"]);
+    expect(chat).toEqual([{ from: "neighbour", text: "from 1_0" }]);
+    await west.leave();
   });
 });

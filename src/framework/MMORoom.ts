@@ -524,7 +524,10 @@ export class MMORoom extends MMOApi {
   }
 
   private onGhostBatch(batch: GhostBatch): void {
-    if (!this.regions || batch.from === this.region) return;
+    // Only a neighbour, by the one spelling the grid gives it, mirrors entities here: a room
+    // that called itself anything else (a stale deploy's, or a second spelling of a region
+    // from before names were canonical) puts no ghost, item or message into this region.
+    if (!this.regions?.grid.isNeighbour(this.region, batch.from)) return;
     const events = this.regions.ghosts.apply(batch, this.clock.currentTime);
     for (const e of events) this.deliverProximity(e.center, e.half, e.type, e.message);
     const { arrived, departed } = this.regions.ghosts.takeItemMoves();

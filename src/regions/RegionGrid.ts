@@ -1,4 +1,5 @@
 import type { Vec3 } from "../shared/vector";
+import { REGION_NAME } from "../shared/wire";
 
 /** A region's name: "" for the entry region (cell 0,0, where joins without a region land), "cx_cy" for the others. */
 export type RegionName = string;
@@ -108,6 +109,16 @@ export class RegionGrid {
     }
   }
 
+  /** True when `other` is one of `name`'s neighbours, spelled as the grid spells it. */
+  isNeighbour(name: RegionName, other: string): boolean {
+    const a = cellOf(name);
+    const b = cellOf(other);
+    if (!a || !b || b.cx >= this.cols || b.cy >= this.rows) return false;
+    const dx = Math.abs(a.cx - b.cx);
+    const dy = Math.abs(a.cy - b.cy);
+    return dx <= 1 && dy <= 1 && dx + dy > 0;
+  }
+
   /** The regions that share a border or a corner with `name`. */
   neighbours(name: RegionName): RegionName[] {
     const { cx, cy } = this.cellOrThrow(name);
@@ -141,12 +152,11 @@ function nameOf(cx: number, cy: number): RegionName {
   return (row[cx] ??= cx === 0 && cy === 0 ? "" : `${cx}_${cy}`);
 }
 
+/** The cell a region's name stands for; undefined for any other spelling ("01_0", "0_0": one name per cell). */
 function cellOf(name: string): { cx: number; cy: number } | undefined {
   if (name === "") return { cx: 0, cy: 0 };
-  const m = /^(\d{1,4})_(\d{1,4})$/.exec(name);
-  if (!m) return undefined;
-  const cx = Number(m[1]);
-  const cy = Number(m[2]);
+  if (!REGION_NAME.test(name)) return undefined;
+  const [cx, cy] = name.split("_").map(Number);
   return cx === 0 && cy === 0 ? undefined : { cx, cy };
 }
 

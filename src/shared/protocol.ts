@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { checkVarValue } from "./vars";
-import { CHAT_MAX_LENGTH, type ClientMessages, DEFAULT_WORLD, NAME_MAX_LENGTH, VAR_LIMITS, type VarValue } from "./wire";
+import { CHAT_MAX_LENGTH, type ClientMessages, DEFAULT_WORLD, NAME_MAX_LENGTH, REGION_NAME, VAR_LIMITS, type VarValue } from "./wire";
 
 export { CloseCodes, JoinErrorCodes, MMOErrorCode } from "./codes";
 // The plain half (no zod): limits, client message payloads, and `serverMessages`, the table of
@@ -106,11 +106,16 @@ export const joinOptionsSchema = z.object({
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/, "world names are letters, digits, _ and -")
     .default(DEFAULT_WORLD),
-  /** The region room to join ("" : the entry region; "cx_cy" another one, for a rejoin after a drain or a crash). */
+  /**
+   * The region room to join ("" : the entry region; "cx_cy" another one, for a rejoin after a
+   * drain or a crash). One spelling per region: matchmaking filters rooms on this text, so
+   * "01_0" next to "1_0" would be a second live copy of the region (its own lock, save file
+   * and ghosts). Numbers without leading zeros; cell 0,0 is "" only.
+   */
   region: z
     .string()
     .max(9)
-    .regex(/^(\d{1,4}_\d{1,4})?$/, "regions are named like 1_0")
+    .regex(REGION_NAME, "regions are named like 1_0 (no leading zeros; the entry region is \"\")")
     .default(""),
   name: z.string().max(NAME_MAX_LENGTH * 4).optional(),
   /** Checked in onAuth (identities). */

@@ -9,6 +9,13 @@ import type { MMOErrorCode } from "./codes";
 import type { InputAck } from "./movement";
 
 /** The world a client joins when it names none. */
+/**
+ * A region's one spelling: "" (the entry region, cell 0,0) or "cx_cy" in decimal without
+ * leading zeros. Matchmaking filters rooms on this text: a second spelling of a cell would be
+ * a second live copy of that region.
+ */
+export const REGION_NAME = /^(?:(?!0_0$)(?:0|[1-9]\d{0,3})_(?:0|[1-9]\d{0,3}))?$/;
+
 export const DEFAULT_WORLD = "default";
 
 /**
