@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { Client } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServerProcess, startRedis, startServer } from "../scripts/lib";
 
@@ -41,6 +42,18 @@ function matchmake(method: string, room: string, body: unknown, ip: string, head
 const freshIp = () => `203.0.113.${nextIp++}`;
 
 describe("admission", () => {
+  it("a room sees the client's address as admission counts it: an X-Real-IP the client sent is replaced", async () => {
+    const ip = freshIp();
+    const res = await matchmake("joinOrCreate", "process", { room: "addr" }, ip, { "x-real-ip": "198.51.100.77" });
+    const room = await new Client(server.endpoint).consumeSeatReservation(await res.json());
+    room.onMessage("*", () => {});
+    const env = new Promise<Record<string, string>>((resolve) => room.onMessage("env", (m: { env: Record<string, string> }) => resolve(m.env)));
+    room.send("env");
+    // The backend's REMOTE_ADDR, a room's AuthContext.ip and every per-address budget agree.
+    expect((await env).REMOTE_ADDR).toBe(ip);
+    await room.leave();
+  });
+
   it("a room-creation flood from one address is cut at the per-IP rate (429 with Retry-After)", async () => {
     const ip = freshIp();
     const statuses: number[] = [];

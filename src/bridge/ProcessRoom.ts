@@ -1,5 +1,6 @@
 import { type AuthContext, type Client, CloseCode, Room, ServerError, logger } from "@colyseus/core";
 import { z } from "zod";
+import { joinGate } from "../ops/admission";
 import { roomBudget } from "../ops/roomBudget";
 import { logRoomError, refusedJoin } from "../ops/roomLog";
 import { Backend, findExecutable } from "./Backend";
@@ -30,6 +31,8 @@ interface Member {
   plain?: PlainSocket;
   /** Closed for flooding: its frames still in flight are dropped unread. */
   closed?: boolean;
+  /** Its address (the backend's REMOTE_ADDR), barred from joining for a while when it floods. */
+  ip: string;
 }
 
 /** Why a client over its message or byte rate is closed. */
@@ -120,10 +123,10 @@ export class ProcessRoom extends Room {
 
   /** Adds a plain WebSocket client (ws://host/<room>?query); returns what to call on its frames and on its close. */
   attachPlain(socket: PlainSocket, query: string, ip: string): { receive(frame: Buffer, isBinary: boolean): void; detach(): void } {
-    const member: Member = { ...this.newMember(query), plain: socket };
+    const member: Member = { ...this.newMember(query, ip), plain: socket };
     this.plains.set(member.id, member);
     for (const cached of this.cache) socket.send(JSON.stringify(cached.payload));
-    this.joined(member, query, ip);
+    this.joined(member, query);
     return {
       receive: (frame, isBinary) => this.fromPlain(member, frame, isBinary),
       detach: () => {
@@ -139,20 +142,22 @@ export class ProcessRoom extends Room {
   }
 
   override onJoin(client: Client, options: { query?: string } = {}, auth?: unknown): void {
-    const member = this.newMember(options.query ?? "");
+    const ip = (auth as { ip?: string } | undefined)?.ip ?? (client.auth as { ip?: string } | undefined)?.ip ?? "";
+    const member = this.newMember(options.query ?? "", ip);
     this.members.set(client.sessionId, member);
     this.byId.set(member.id, client);
     for (const cached of this.cache) client.send(cached.type, cached.payload);
-    const ip = (auth as { ip?: string } | undefined)?.ip ?? (client.auth as { ip?: string } | undefined)?.ip ?? "";
-    this.joined(member, options.query ?? "", ip);
+    this.joined(member, options.query ?? "");
   }
 
-  private newMember(query: string): Member {
-    return { id: this.nextId++, query: new URLSearchParams(query), rate: new ClientRate(this.settings.maxMessagesPerSecond, this.settings.maxBytesPerSecond) };
+  private newMember(query: string, ip: string): Member {
+    const rate = new ClientRate(this.settings.maxMessagesPerSecond, this.settings.maxBytesPerSecond);
+    return { id: this.nextId++, query: new URLSearchParams(query), rate, ip };
   }
 
-  private joined(member: Member, query: string, ip: string): void {
-    if (!this.backend) this.startBackend(query, ip);
+  /** A member joined; the first one starts the backend (its query and address are the backend's QUERY_STRING and REMOTE_ADDR). */
+  private joined(member: Member, query: string): void {
+    if (!this.backend) this.startBackend(query, member.ip);
     else if (this.backend.running) this.announce(this.settings.joinmsg, member);
     void this.publish();
   }
@@ -291,11 +296,16 @@ export class ProcessRoom extends Room {
     }
   }
 
-  /** A client over its message or byte rate is closed once (its later frames are not looked at). */
+  /**
+   * A client over its message or byte rate is closed once (its later frames are not looked
+   * at), and its address may not join again for a while (admission's `joinGate`): coming
+   * straight back would cost the server a new room and backend per flood.
+   */
   private closeFlooder(member: Member, close: () => void): void {
     if (member.closed) return;
     member.closed = true;
     this.dropped.flooders++;
+    joinGate.bar(member.ip);
     close();
   }
 

@@ -17,15 +17,21 @@ import { httpRefused } from "./metrics";
  * - matchmaking (`POST /matchmake/...`) is limited per client IP (token bucket:
  *   `matchmakePerMinute` per minute), then 429 with `Retry-After`;
  * - `/monitor` answers same-origin requests only (403 otherwise: no CSRF through a GET);
- * - CORS: see `corsHeaders`.
+ * - CORS: see `corsHeaders`;
+ * - every request and upgrade carries the client's address as admission counts it in
+ *   `X-Real-IP` (any the client sent is replaced): Colyseus reads that header first for
+ *   `AuthContext.ip`, so rooms see an address the client cannot choose.
  */
 export function installAdmission(server: Server, limits: HttpLimits): { admitJoin(req: IncomingMessage): Promise<boolean> } {
   const matchmaking = new RateLimiterMemory({ points: Math.max(1, limits.matchmakePerMinute), duration: 60 });
+  joinGate.bar = (ip) => limits.floodCooldownSeconds > 0 && void matchmaking.block(addressKey(ip), limits.floodCooldownSeconds).catch(() => {});
   const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
   // The one way to run before every "request" listener, whatever order they were added in.
   server.emit = ((event: string, ...args: unknown[]) => {
+    if (event === "upgrade") stampClientIp(args[0] as IncomingMessage, limits.trustProxy);
     if (event !== "request") return emit(event, ...args);
     const [req, res] = args as [IncomingMessage, ServerResponse];
+    stampClientIp(req, limits.trustProxy);
     // Nothing a request holds may throw out of here (it would end the process).
     admit(req, res, limits, matchmaking)
       .then((ok) => ok && emit(event, req, res))
@@ -34,8 +40,26 @@ export function installAdmission(server: Server, limits: HttpLimits): { admitJoi
   }) as Server["emit"];
   return {
     /** For joins that are not matchmaking requests (ScaleSocket's plain WebSocket clients): the same per-IP budget. */
-    admitJoin: (req) => matchmaking.consume(clientIp(req, limits.trustProxy)).then(() => true, () => false),
+    admitJoin: (req) => matchmaking.consume(addressKey(stampClientIp(req, limits.trustProxy))).then(() => true, () => false),
   };
+}
+
+/**
+ * Joins a room can refuse an address for: a room that closes a client for flooding bars its
+ * address from matchmaking and plain joins for a while (429 with Retry-After), so it cannot
+ * come straight back and cost the server a new room, a new backend, a new flood. Installed by
+ * `installAdmission`; a no-op where there is none (@colyseus/testing).
+ */
+export const joinGate = {
+  /** Bars `ip` (as `AuthContext.ip` or X-Real-IP gives it) for `MMO_FLOOD_COOLDOWN_SECONDS`. */
+  bar(_ip: string): void {},
+};
+
+/** Sets `X-Real-IP` to the client's address as admission counts it; returns it. */
+function stampClientIp(req: IncomingMessage, trustProxy: number): string {
+  const ip = clientAddress(req, trustProxy);
+  req.headers["x-real-ip"] = ip;
+  return ip;
 }
 
 async function admit(req: IncomingMessage, res: ServerResponse, limits: HttpLimits, matchmaking: RateLimiterMemory): Promise<boolean> {
@@ -79,15 +103,24 @@ function refuse(res: ServerResponse, status: number, reason: string, message: st
   return false;
 }
 
-/**
- * The client's address for rate limits: the socket's, or the one `trustProxy` proxies in
- * front say (X-Forwarded-For). IPv6 addresses count by their /64: one host owns a whole /64.
- */
+/** The client's address for rate limits (`clientAddress`, an IPv6 one by its /64). */
 export function clientIp(req: IncomingMessage, trustProxy: number): string {
+  return addressKey(clientAddress(req, trustProxy));
+}
+
+/**
+ * The client's address: the socket's, or the one `trustProxy` proxies in front say
+ * (X-Forwarded-For). Never X-Real-IP or any other header a client can set.
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: number): string {
   const socketIp = req.socket.remoteAddress ?? "unknown";
   const forwarded = String(req.headers["x-forwarded-for"] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   // The last `trustProxy` entries were added by our proxies; the one before them is the client.
-  const ip = trustProxy > 0 ? (forwarded[forwarded.length - trustProxy] ?? forwarded[0] ?? socketIp) : socketIp;
+  return trustProxy > 0 ? (forwarded[forwarded.length - trustProxy] ?? forwarded[0] ?? socketIp) : socketIp;
+}
+
+/** What a per-address budget counts an address as: IPv6 by its /64 (one host owns a whole /64). */
+export function addressKey(ip: string): string {
   return ipv6Prefix(ip) ?? ip;
 }
 

@@ -112,6 +112,8 @@ export interface HttpLimits {
   matchmakePerMinute: number;
   /** `TRUST_PROXY` (default 0): proxies in front whose X-Forwarded-For names the client. */
   trustProxy: number;
+  /** `MMO_FLOOD_COOLDOWN_SECONDS` (default 10): an address a room closed for flooding may not join again for this long (0: off). */
+  floodCooldownSeconds: number;
   /** `MMO_MAX_ROOMS` (default 200): live rooms of every type on this process. */
   maxRooms: number;
   /** `MMO_MAX_WORLDS` (default 100) and `PROCESS_MAX_ROOMS` (default 20): live rooms per type on this process. */
@@ -151,6 +153,7 @@ export function readServerEnv(env: Env = process.env): ServerEnv {
       maxBodyBytes: envCount(env, "MMO_MAX_BODY_BYTES") ?? 4096,
       matchmakePerMinute: envCount(env, "MMO_MATCHMAKE_PER_MINUTE") ?? 60,
       trustProxy: envCount(env, "TRUST_PROXY") ?? 0,
+      floodCooldownSeconds: envNumber(env, "MMO_FLOOD_COOLDOWN_SECONDS") ?? 10,
       maxRooms: envCount(env, "MMO_MAX_ROOMS") ?? 200,
       maxRoomsByType: { mmo: envCount(env, "MMO_MAX_WORLDS") ?? 100, process: envCount(env, "PROCESS_MAX_ROOMS") ?? 20 },
     },

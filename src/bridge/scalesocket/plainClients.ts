@@ -69,7 +69,8 @@ export function servePlainClients(
           close: (code, reason) => ws.close(code, reason),
         },
         query,
-        req.socket.remoteAddress ?? "",
+        // The address admission counted (admitJoin stamped it), not one the client chose.
+        String(req.headers["x-real-ip"] ?? req.socket.remoteAddress ?? ""),
       );
       // Every frame, text or binary, is charged to the client before it is decoded.
       ws.on("message", (data, isBinary) => handle.receive(toBuffer(data), isBinary));
