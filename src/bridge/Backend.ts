@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { setPriority } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { logger } from "@colyseus/core";
+import { backendStarts } from "./SpawnPacer";
 
 export interface BackendOptions {
   command: string[];
@@ -31,6 +33,9 @@ export interface BackendEvents {
 
 /** Stopping a backend: SIGTERM to its process group, SIGKILL after this. */
 const KILL_GRACE_MS = 2000;
+
+/** How much lower than the server a backend runs (nice 10: it gets CPU the server leaves). */
+const BACKEND_NICENESS = 10;
 
 /**
  * One backend process of a room: spawned in its own process group with exactly the
@@ -62,11 +67,34 @@ export class Backend {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Starts the backend in its turn (`backendStarts`: one spawn at a time, process-wide). */
   start(): void {
+    this.cancelStart();
+    this.starting = true;
+    this.cancelStart = backendStarts.schedule(() => this.spawnNow());
+  }
+
+  private cancelStart: () => void = () => {};
+  /** From `start` until the process runs: lines are held (within maxPendingStdinBytes), then written after the join lines. */
+  private starting = false;
+  private held: string[] = [];
+  private heldBytes = 0;
+
+  private spawnNow(): void {
+    if (this.stopped) return;
     const [cmd, ...args] = this.options.command;
     // detached: its own process group, so the room can end the backend's children too.
     const child = spawn(cmd, args, { cwd: this.options.cwd, env: this.options.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
+    // Below the server: a burst of backends starting (a stranger joining new rooms) takes the
+    // CPU the server leaves, not the server's (its patches, its other rooms' echoes).
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, BACKEND_NICENESS);
+      } catch {
+        // Lowering a child's priority is allowed on Linux; where it is not, it runs at the server's.
+      }
+    }
     this.pending = "";
     this.skipping = false;
     this.startedAt = Date.now();
@@ -79,6 +107,8 @@ export class Backend {
     child.stdin!.on("error", () => {}); // EPIPE when the backend is gone: the exit handler reports it
     child.on("error", (e: NodeJS.ErrnoException) => {
       if (child !== this.child) return;
+      this.starting = false;
+      this.dropHeld();
       logger.error(`[${this.options.label}] could not run ${cmd}: ${e.message}`);
       if (e.code === "ENOENT" || e.code === "EACCES") {
         // It will never start: no restarts.
@@ -87,7 +117,13 @@ export class Backend {
       }
     });
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
-    child.on("spawn", () => this.events.started());
+    child.on("spawn", () => {
+      if (child !== this.child) return;
+      this.starting = false;
+      this.events.started();
+      for (const line of this.held) child.stdin!.write(line);
+      this.dropHeld();
+    });
   }
 
   /**
@@ -96,6 +132,15 @@ export class Backend {
    * does not read cannot make the server buffer without bound.
    */
   write(line: string): boolean {
+    if (this.starting) {
+      if (this.heldBytes + line.length + 1 > this.options.maxPendingStdinBytes) {
+        this.dropped.busy++;
+        return false;
+      }
+      this.held.push(`${line}\n`);
+      this.heldBytes += line.length + 1;
+      return true;
+    }
     const stdin = this.child?.stdin;
     if (!stdin || stdin.destroyed || !stdin.writable) return false;
     if (stdin.writableLength > this.options.maxPendingStdinBytes) {
@@ -110,12 +155,20 @@ export class Backend {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    this.cancelStart();
+    this.starting = false;
+    this.dropHeld();
     const child = this.child;
     if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
     child.stdin?.end();
     const group = -child.pid;
     signalGroup(group, "SIGTERM");
     setTimeout(() => signalGroup(group, "SIGKILL"), KILL_GRACE_MS).unref();
+  }
+
+  private dropHeld(): void {
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
