@@ -47,3 +47,59 @@ export class HonestPlayer {
     if (this.room.connection.isOpen) await this.room.leave().catch(() => {});
   }
 }
+
+/** The p-th percentile (0..100) of `values`, or NaN when there are none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * An honest client of the process bridge during an attack: it sends a `ping` every 100 ms
+ * to its own room's echo backend (test/fixtures/echo-backend.mjs) and times each echo.
+ * A ping still unanswered counts as its age when the window is read, so a frozen server
+ * shows up as a long echo, never as no sample.
+ */
+export class HonestEcho {
+  private readonly sentAt = new Map<number, number>();
+  private rtts: number[] = [];
+  private next = 0;
+  private timer?: ReturnType<typeof setInterval>;
+
+  private constructor(private readonly room: Room) {}
+
+  static async join(endpoint: string, room = "honest-echo"): Promise<HonestEcho> {
+    const joined = await new Client(endpoint).joinOrCreate("process", { room });
+    const echo = new HonestEcho(joined);
+    joined.onMessage("*", () => {});
+    joined.onMessage("echo", (m: { type?: string; data?: { i?: number } }) => {
+      const sent = m.type === "ping" ? echo.sentAt.get(m.data?.i ?? -1) : undefined;
+      if (sent === undefined) return;
+      echo.sentAt.delete(m.data!.i!);
+      echo.rtts.push(performance.now() - sent);
+    });
+    echo.timer = setInterval(() => {
+      if (!joined.connection.isOpen) return;
+      echo.sentAt.set(echo.next, performance.now());
+      joined.send("ping", { i: echo.next++ });
+    }, 100);
+    return echo;
+  }
+
+  startWindow(): void {
+    this.rtts = [];
+    this.sentAt.clear();
+  }
+
+  /** The echo round trip's p99 (ms) since `startWindow`, pings still unanswered counted at their age. */
+  p99(): number {
+    const now = performance.now();
+    return percentile([...this.rtts, ...[...this.sentAt.values()].map((t) => now - t)], 99);
+  }
+
+  async leave(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.room.connection.isOpen) await this.room.leave().catch(() => {});
+  }
+}

@@ -7,6 +7,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import { type ServerProcess, startServer } from "../../scripts/lib";
 import type { MMOState } from "../../src/shared/schema";
 import { joinWorld } from "../../src/shared/sdk";
+import { BRIDGE_SCENARIOS } from "./bridge";
 import type { HonestPlayer } from "./honest";
 import { readVar } from "../../src/shared/vars";
 
@@ -18,6 +19,8 @@ export interface Outcome {
   lost?: boolean;
   /** For scenarios that stop the server on purpose: whether it stopped the way it should. */
   up?: boolean;
+  /** An honest echo's p99 (ms) the scenario measured itself (another server's); else the harness's own. */
+  echoP99Ms?: number;
   note: string;
 }
 
@@ -309,4 +312,5 @@ export const SCENARIOS: Scenario[] = [
       return { sent: 2, refused: 1, up: drained, lost: !drained, note: drained ? "the second SIGTERM was ignored; drained, closed 4001" : `closes: ${codes.join(",")}` };
     },
   },
+  ...BRIDGE_SCENARIOS,
 ];
