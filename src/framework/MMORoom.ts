@@ -244,7 +244,10 @@ export class MMORoom extends MMOApi {
       // A returning player: their variables (score included) now, their place on `spawn`.
       applyVars(player.vars, saved.vars);
       if (saved.privateVars) applyVars(this.entities.privateVarsOf(player), saved.privateVars);
-      if (this.entities.isInsideMap(saved)) session.savedPosition = { x: saved.x, y: saved.y, z: saved.z };
+      if (this.entities.isInsideMap(saved)) {
+        session.savedPosition = { x: saved.x, y: saved.y, z: saved.z };
+        session.savedAt = saved.seenAt;
+      }
     }
   }
 

@@ -22,6 +22,8 @@ export interface MMOSession {
   identity?: string;
   /** Where a returning player was: `spawn` puts them back there. */
   savedPosition?: Vec3;
+  /** When it was remembered there (wall clock ms): `maxSpeed` applies to its first position from then. */
+  savedAt?: number;
   /** Room clock time of the last accepted position (for `maxSpeed`). */
   movedAt?: number;
   /** Room clock time of the join (the oldest limbo user makes room first). */
