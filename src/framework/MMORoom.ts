@@ -18,6 +18,8 @@ import { MMOApi } from "./MMOApi";
 import { Movement } from "./Movement";
 import { PlayerMemory } from "./PlayerMemory";
 import { PlayingIdentities } from "./PlayingIdentities";
+import { addressOf, rememberClientAddress } from "./clientAddress";
+import { holdSeconds, releasedFor } from "./ReconnectionHolds";
 import type { WorldSnapshot } from "./persistence/WorldStore";
 import { colyseusInternals } from "./serializer/colyseusInternals";
 import { FanOutSerializer } from "./serializer/FanOutSerializer";
@@ -205,7 +207,8 @@ export class MMORoom extends MMOApi {
    * refused (4401), and so is an identity already playing this world, here or in another
    * room of the cluster (4409).
    */
-  override async onAuth(client: Client, options: Record<string, unknown>): Promise<GuestAuth | HandoffAuth | true> {
+  override async onAuth(client: Client, options: Record<string, unknown>, context?: AuthContext): Promise<GuestAuth | HandoffAuth | true> {
+    rememberClientAddress(client, context);
     if (isHandoffAuth(client.auth)) return client.auth;
     if (!this.signer) return true;
     const auth = this.sessions.authenticate(this.signer, options?.token);
@@ -232,6 +235,7 @@ export class MMORoom extends MMOApi {
     // Its private variables: in this client's view only, from the start (limbo included).
     client.view.add(this.entities.privateVarsOf(player));
     const session = this.sessions.open(client, player, userMaxLimboSeconds, (s) => this.expireLimbo(s));
+    session.address = addressOf(client);
     this.state.userCount = this.sessions.size;
     this.usersChanged();
     const auth = client.auth as GuestAuth | undefined;
@@ -259,12 +263,18 @@ export class MMORoom extends MMOApi {
     if (flooded) messagesRejected.inc({ reason: "FLOOD" });
     const refused = flooded || code === CloseCode.SERVER_SHUTDOWN;
     if (!session || session.kicked || refused || this.settings.reconnectSeconds <= 0) return;
-    // The player stays in the world (and in others' views) while its client may come back.
+    // The player stays in the world (and in others' views) while its client may come back:
+    // briefly if it never played, and never more than the caps allow (ReconnectionHolds).
     this.movement.stop(session);
-    const reconnection = this.allowReconnection(client, this.settings.reconnectSeconds);
+    for (const released of releasedFor(session, this.sessions.values(), this.settings)) {
+      released.kicked = true;
+      released.reconnection?.reject(new Error("too many players held for reconnection"));
+    }
+    const reconnection = this.allowReconnection(client, holdSeconds(session, this.settings));
     // Refused while the room is disposing; Colyseus then calls onLeave, which cleans up.
     reconnection.catch(() => {});
     session.reconnection = reconnection;
+    session.heldSince = this.clock.currentTime;
   }
 
   override onReconnect(client: Client): void {
@@ -272,6 +282,7 @@ export class MMORoom extends MMOApi {
     if (!session) return;
     session.client = client;
     session.reconnection = undefined;
+    session.heldSince = undefined;
   }
 
   override onLeave(client: Client): void {

@@ -35,6 +35,12 @@ export interface MMOSession {
   handoff?: { to: string; since: number; done: boolean; retryAt?: number };
   /** No handoff before this room clock time (the player just arrived by one). */
   handoffAfter?: number;
+  /** The client's address (TRUST_PROXY honoured): players held for reconnection are capped per address. */
+  address?: string;
+  /** Where the player took its first position (it has not moved while it still stands there). */
+  entryPoint?: Vec3;
+  /** Room clock time the dropped client started being held for reconnection (the oldest is let go first). */
+  heldSince?: number;
 }
 
 /** What `onAuth` hands to `onJoin` (as `client.auth`): the identity, and a new token to send. */
