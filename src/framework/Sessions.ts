@@ -174,10 +174,19 @@ export class Sessions {
    * a name here looks the same (`nameSkeleton`: confusables and case ignored).
    */
   displayName(requested: string | undefined, sessionId: string): string {
-    const name = cleanName(requested) || `guest-${sessionId.slice(0, 4)}`;
+    return uniqueName(Sessions.requestedName(requested, sessionId), this.takenHere());
+  }
+
+  /** A requested name made displayable (`cleanName`), `guest-xxxx` when nothing visible is left. */
+  static requestedName(requested: string | undefined, sessionId: string): string {
+    return cleanName(requested) || `guest-${sessionId.slice(0, 4)}`;
+  }
+
+  /** Whether a name skeleton is in use by a user of this room (other than player `except`). */
+  takenHere(except?: string): (skeleton: string) => boolean {
     const taken = new Set<string>();
-    for (const s of this.byId.values()) for (const skeleton of this.skeletonsOf(s.player)) taken.add(skeleton);
-    return uniqueName(name, (skeleton) => taken.has(skeleton));
+    for (const s of this.byId.values()) if (s.player.id !== except) for (const skeleton of this.skeletonsOf(s.player)) taken.add(skeleton);
+    return (skeleton) => taken.has(skeleton);
   }
 
   /** A player's name skeletons, kept until the name changes. */
