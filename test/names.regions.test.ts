@@ -97,6 +97,18 @@ describe("names in a world split into regions", () => {
     for (const c of [again, east]) await c.leave();
   });
 
+  it("a name whose holder's room no longer answers (its process died) goes to the next player who asks for it", async () => {
+    // What a region room on a dead process leaves behind: its player's claim on "Zed".
+    const key = "mmo:names:orphan";
+    const skeleton = nameSkeleton("Zed");
+    await matchMaker.presence.hincrby(key, `c:${skeleton}`, 1);
+    await matchMaker.presence.hset(key, `o:${skeleton}`, JSON.stringify({ player: "gone", room: "no-such-room" }));
+    const zed = await join("orphan", "Zed");
+    expect(nameOf(zed)).toBe("Zed");
+    expect(JSON.parse((await matchMaker.presence.hget(key, `o:${skeleton}`))!)).toMatchObject({ player: zed.sessionId });
+    await zed.leave();
+  });
+
   it("a name is released when its player leaves the world, not when it is handed on", async () => {
     const bob = await join("release", "Bob");
     await placeAt(colyseus, bob, 980, 500);
