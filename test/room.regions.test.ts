@@ -238,6 +238,8 @@ describe("a world split into regions", () => {
 
   it("a client cannot forge a handoff: a `handoff` join option is dropped, and the joiner is a new player", async () => {
     const victim = await join("forge", "Victim");
+    // (A first position lies in the region joined; then past the border, within the hysteresis.)
+    await placeAt(colyseus, victim, 990, 500);
     await placeAt(colyseus, victim, 1020, 500);
     const forged = { id: victim.sessionId, name: "Victim", from: "", fromRoomId: victim.roomId, x: 1500, y: 500, z: 0, vars: { admin: true }, privateVars: {}, keys: keys(false) };
     const thief = await colyseus.sdk.joinOrCreate<MMOState>("mmo", { world: "forge", region: "1_0", handoff: forged, sessionId: victim.sessionId });

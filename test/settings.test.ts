@@ -39,6 +39,9 @@ describe("resolveSettings", () => {
         MMO_MAX_MESSAGES_PER_SECOND: "30",
         MMO_SPEED: "120",
         MMO_RECONNECT_SECONDS: "5",
+        MMO_SHORT_HOLD_SECONDS: "2",
+        MMO_MAX_HELD_PER_ADDRESS: "16",
+        MMO_MAX_HELD_SHARE: "0.5",
         MMO_DRAIN_SECONDS: "3",
         MMO_MAX_SPEED: "400",
         MMO_SERIALIZER: "stock",
@@ -56,6 +59,9 @@ describe("resolveSettings", () => {
       maxMessagesPerSecond: 30,
       speed: 120,
       reconnectSeconds: 5,
+      shortHoldSeconds: 2,
+      maxHeldPerAddress: 16,
+      maxHeldShare: 0.5,
       roomVarsClientWrite: "none",
       roomVarsWritesPerSecond: 2,
       drainSeconds: 3,
@@ -66,7 +72,7 @@ describe("resolveSettings", () => {
       regionSize: { x: 0, y: 0 },
       handoffHysteresis: 48,
     });
-    expect(SETTINGS_ENV_VARS).toHaveLength(14);
+    expect(SETTINGS_ENV_VARS).toHaveLength(17);
   });
 
   it("refuses bad values with a readable error", () => {
@@ -78,6 +84,8 @@ describe("resolveSettings", () => {
     expect(() => resolveSettings({}, { MMO_MAP_LOWER: "10,10", MMO_MAP_HIGHER: "0,0" })).toThrow(/lower must be <=/);
     expect(() => resolveSettings({ unknown: 1 } as never, {})).toThrow(/unknown/i);
     expect(() => resolveSettings({}, { MMO_SERIALIZER: "fast" })).toThrow(/MMO_SERIALIZER must be one of fanout, stock/);
+    expect(() => resolveSettings({}, { MMO_MAX_HELD_PER_ADDRESS: "2.5" })).toThrow(/maxHeldPerAddress/);
+    expect(() => resolveSettings({}, { MMO_MAX_HELD_SHARE: "0" })).toThrow(/maxHeldShare/);
   });
 });
 

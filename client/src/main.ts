@@ -67,6 +67,9 @@ const net: Net = new Net(serverEndpoint(), params, {
   },
   serverError(e) {
     console.warn(`[server] ${e.code}: ${e.message}`);
+    // The page only sends `position` to leave limbo: one the server refused (a start outside the
+    // region joined, or far from where a returning player was) leaves it where the server puts it.
+    if (e.request === "position" && (e.code === "OUT_OF_REGION" || e.code === "TOO_FAST")) net.send("spawn");
   },
 });
 

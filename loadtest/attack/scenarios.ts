@@ -9,6 +9,7 @@ import type { MMOState } from "../../src/shared/schema";
 import { joinWorld } from "../../src/shared/sdk";
 import { BRIDGE_SCENARIOS } from "./bridge";
 import type { HonestPlayer } from "./honest";
+import { PLAYER_SCENARIOS } from "./players";
 import { readVar } from "../../src/shared/vars";
 
 /** What one scenario did: requests sent, how many the server refused, and whether data was lost. */
@@ -313,4 +314,5 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   ...BRIDGE_SCENARIOS,
+  ...PLAYER_SCENARIOS,
 ];

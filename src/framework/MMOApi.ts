@@ -51,6 +51,8 @@ export abstract class MMOApi extends Room<{ state: MMOState }> {
     this.entities.place(session.player, this.entities.checkedPosition(pos));
     session.movedAt = this.clock.currentTime;
     if (this.sessions.leaveLimbo(session)) {
+      const { x, y, z } = session.player;
+      session.entryPoint = { x, y, z };
       session.client.view?.add(session.player);
       this.entities.aoi.update(this.applyDiff, session.player);
       this.usersChanged();

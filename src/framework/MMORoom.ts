@@ -18,6 +18,9 @@ import { MMOApi } from "./MMOApi";
 import { Movement } from "./Movement";
 import { PlayerMemory } from "./PlayerMemory";
 import { PlayingIdentities } from "./PlayingIdentities";
+import { addressOf, rememberClientAddress } from "./clientAddress";
+import { holdSeconds, releasedFor } from "./ReconnectionHolds";
+import { WorldNames } from "./WorldNames";
 import type { WorldSnapshot } from "./persistence/WorldStore";
 import { colyseusInternals } from "./serializer/colyseusInternals";
 import { FanOutSerializer } from "./serializer/FanOutSerializer";
@@ -111,6 +114,7 @@ export class MMORoom extends MMOApi {
   private keeper?: WorldKeeper;
   private worldLock?: WorldLock;
   private playing?: PlayingIdentities;
+  private worldNames?: WorldNames;
   private closing = false;
   private budgetTaken = false;
   private signer?: PersistenceOptions["identity"];
@@ -205,7 +209,8 @@ export class MMORoom extends MMOApi {
    * refused (4401), and so is an identity already playing this world, here or in another
    * room of the cluster (4409).
    */
-  override async onAuth(client: Client, options: Record<string, unknown>): Promise<GuestAuth | HandoffAuth | true> {
+  override async onAuth(client: Client, options: Record<string, unknown>, context?: AuthContext): Promise<GuestAuth | HandoffAuth | true> {
+    rememberClientAddress(client, context);
     if (isHandoffAuth(client.auth)) return client.auth;
     if (!this.signer) return true;
     const auth = this.sessions.authenticate(this.signer, options?.token);
@@ -223,15 +228,23 @@ export class MMORoom extends MMOApi {
     const parsed = joinOptionsSchema.safeParse(options);
     if (!parsed.success) throw new ServerError(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
     const { maxUsers, userMaxLimboSeconds, maxLimboShare } = this.settings;
-    const evict = this.sessions.placeFor(maxUsers, limboCap(maxUsers, maxLimboShare), this.world);
+    const name = await this.joiningName(client.sessionId, parsed.data.name);
+    let evict: MMOSession | undefined;
+    try {
+      evict = this.sessions.placeFor(maxUsers, limboCap(maxUsers, maxLimboShare), this.world);
+    } catch (error) {
+      void this.names?.release(client.sessionId, name).catch(() => {});
+      throw error;
+    }
     if (evict) this.kickFromLimbo(evict, "made room for a joining player");
-    const player = new Player().assign({ id: client.sessionId, name: this.sessions.displayName(parsed.data.name, client.sessionId) });
+    const player = new Player().assign({ id: client.sessionId, name });
     // In the state from the start (a view can only add what the state holds), but in no view until positioned.
     this.entities.addPlayer(player);
     client.view = new StateView();
     // Its private variables: in this client's view only, from the start (limbo included).
     client.view.add(this.entities.privateVarsOf(player));
     const session = this.sessions.open(client, player, userMaxLimboSeconds, (s) => this.expireLimbo(s));
+    session.address = addressOf(client);
     this.state.userCount = this.sessions.size;
     this.usersChanged();
     const auth = client.auth as GuestAuth | undefined;
@@ -244,7 +257,10 @@ export class MMORoom extends MMOApi {
       // A returning player: their variables (score included) now, their place on `spawn`.
       applyVars(player.vars, saved.vars);
       if (saved.privateVars) applyVars(this.entities.privateVarsOf(player), saved.privateVars);
-      if (this.entities.isInsideMap(saved)) session.savedPosition = { x: saved.x, y: saved.y, z: saved.z };
+      if (this.entities.isInsideMap(saved)) {
+        session.savedPosition = { x: saved.x, y: saved.y, z: saved.z };
+        session.savedAt = saved.seenAt;
+      }
     }
   }
 
@@ -256,12 +272,18 @@ export class MMORoom extends MMOApi {
     if (flooded) messagesRejected.inc({ reason: "FLOOD" });
     const refused = flooded || code === CloseCode.SERVER_SHUTDOWN;
     if (!session || session.kicked || refused || this.settings.reconnectSeconds <= 0) return;
-    // The player stays in the world (and in others' views) while its client may come back.
+    // The player stays in the world (and in others' views) while its client may come back:
+    // briefly if it never played, and never more than the caps allow (ReconnectionHolds).
     this.movement.stop(session);
-    const reconnection = this.allowReconnection(client, this.settings.reconnectSeconds);
+    for (const released of releasedFor(session, this.sessions.values(), this.settings)) {
+      released.kicked = true;
+      released.reconnection?.reject(new Error("too many players held for reconnection"));
+    }
+    const reconnection = this.allowReconnection(client, holdSeconds(session, this.settings));
     // Refused while the room is disposing; Colyseus then calls onLeave, which cleans up.
     reconnection.catch(() => {});
     session.reconnection = reconnection;
+    session.heldSince = this.clock.currentTime;
   }
 
   override onReconnect(client: Client): void {
@@ -269,6 +291,7 @@ export class MMORoom extends MMOApi {
     if (!session) return;
     session.client = client;
     session.reconnection = undefined;
+    session.heldSince = undefined;
   }
 
   override onLeave(client: Client): void {
@@ -279,6 +302,8 @@ export class MMORoom extends MMOApi {
     if (session.handoff?.done && this.regions) return this.leaveAfterHandoff(client, session);
     this.memory.remember(session);
     if (session.identity) void this.playing?.leave(session.identity).catch(() => {});
+    // Left the world (not handed on: that returned above): its name is free again, world-wide.
+    void this.names?.release(session.player.id, session.player.name).catch(() => {});
     this.movement.stop(session);
     this.entities.removePlayer(session.player);
     this.sessions.close(session);
@@ -422,6 +447,11 @@ export class MMORoom extends MMOApi {
   /** What a contender for this world's lock is told (WorldLock): an empty or closing room is about to release it. */
   worldLockState(): LockState {
     return this.closing || this.sessions === undefined || this.sessions.size === 0 ? "closing" : "live";
+  }
+
+  /** True when player `id` is a user of this room, connected or held (WorldNames asks whether a name's holder is still here). */
+  hasPlayer(id: string): boolean {
+    return this.sessions.get(id) !== undefined;
   }
 
   /** True when a connected session here plays as `identity` (PlayingIdentities asks across processes). */
@@ -691,6 +721,36 @@ export class MMORoom extends MMOApi {
     session.handoffAfter = this.clock.currentTime + HANDOFF_COOLDOWN_MS;
     this.state.userCount = Math.max(this.state.userCount + 1, this.sessions.size);
     this.usersChanged();
+    await this.checkArrivingName(player);
+  }
+
+  /**
+   * A player that arrives by handoff keeps its name (its reservation travels with it), unless
+   * another player of the world holds a look-alike: then it is renamed `name (n)` and its
+   * clients see the new name. (A namespace that lost an entry: presence flushed, a process
+   * that died, a world that was split while players played.)
+   */
+  private async checkArrivingName(player: Player): Promise<void> {
+    const name = await this.names?.claim(player.id, player.name, this.sessions.takenHere(player.id)).catch(() => undefined);
+    if (name !== undefined && name !== player.name && this.sessions.get(player.id)?.player === player) player.name = name;
+  }
+
+  /**
+   * A joining user's display name: clean (`cleanName`), unique by look among this room's users
+   * and, in a world split into regions, among every player of the world (WorldNames).
+   */
+  private async joiningName(sessionId: string, requested: string | undefined): Promise<string> {
+    const local = () => this.sessions.displayName(requested, sessionId);
+    if (!this.names) return local();
+    // Presence unreachable: unique in this room, as a world of one room is.
+    return this.names.claim(sessionId, Sessions.requestedName(requested, sessionId), this.sessions.takenHere()).catch(local);
+  }
+
+  /** The world's display names, world-wide: in a world split into regions only (one room is the whole world otherwise). */
+  private get names(): WorldNames | undefined {
+    if (!this.regions) return undefined;
+    this.worldNames ??= new WorldNames(this.presence, this.world, this.roomId, this.clock, WorldLock.TTL_SECONDS);
+    return this.worldNames;
   }
 
   /** A handed-over player keeps its visibility range; one these settings refuse (a mismatched deploy) falls back to the AoI. */

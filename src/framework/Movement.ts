@@ -101,12 +101,19 @@ export class Movement {
    * `maxSpeed` since its last accepted position. A small allowance covers network jitter.
    */
   tooFast(session: MMOSession, pos: Vec3, now: number): boolean {
+    return this.fasterThanAllowed(session.player, pos, now - (session.movedAt ?? now));
+  }
+
+  /**
+   * True when going from `from` to `pos` in `elapsedMs` would be faster than `maxSpeed`
+   * (a returning player's first position, from where it was remembered and since when).
+   */
+  fasterThanAllowed(from: Vec3, pos: Vec3, elapsedMs: number): boolean {
     const { maxSpeed, patchRate } = this.settings;
     if (maxSpeed <= 0) return false;
     // At least one patch (jitter), at most one second: idling earns no teleport.
-    const elapsed = Math.min(1000, Math.max(patchRate, now - (session.movedAt ?? now))) / 1000;
-    const { player } = session;
-    const distance = Math.hypot(pos.x - player.x, pos.y - player.y, pos.z - player.z);
+    const elapsed = Math.min(1000, Math.max(patchRate, elapsedMs)) / 1000;
+    const distance = Math.hypot(pos.x - from.x, pos.y - from.y, pos.z - from.z);
     return distance > maxSpeed * elapsed + 1;
   }
 

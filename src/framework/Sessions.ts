@@ -22,6 +22,8 @@ export interface MMOSession {
   identity?: string;
   /** Where a returning player was: `spawn` puts them back there. */
   savedPosition?: Vec3;
+  /** When it was remembered there (wall clock ms): `maxSpeed` applies to its first position from then. */
+  savedAt?: number;
   /** Room clock time of the last accepted position (for `maxSpeed`). */
   movedAt?: number;
   /** Room clock time of the join (the oldest limbo user makes room first). */
@@ -33,6 +35,12 @@ export interface MMOSession {
   handoff?: { to: string; since: number; done: boolean; retryAt?: number };
   /** No handoff before this room clock time (the player just arrived by one). */
   handoffAfter?: number;
+  /** The client's address (TRUST_PROXY honoured): players held for reconnection are capped per address. */
+  address?: string;
+  /** Where the player took its first position (it has not moved while it still stands there). */
+  entryPoint?: Vec3;
+  /** Room clock time the dropped client started being held for reconnection (the oldest is let go first). */
+  heldSince?: number;
 }
 
 /** What `onAuth` hands to `onJoin` (as `client.auth`): the identity, and a new token to send. */
@@ -166,10 +174,19 @@ export class Sessions {
    * a name here looks the same (`nameSkeleton`: confusables and case ignored).
    */
   displayName(requested: string | undefined, sessionId: string): string {
-    const name = cleanName(requested) || `guest-${sessionId.slice(0, 4)}`;
+    return uniqueName(Sessions.requestedName(requested, sessionId), this.takenHere());
+  }
+
+  /** A requested name made displayable (`cleanName`), `guest-xxxx` when nothing visible is left. */
+  static requestedName(requested: string | undefined, sessionId: string): string {
+    return cleanName(requested) || `guest-${sessionId.slice(0, 4)}`;
+  }
+
+  /** Whether a name skeleton is in use by a user of this room (other than player `except`). */
+  takenHere(except?: string): (skeleton: string) => boolean {
     const taken = new Set<string>();
-    for (const s of this.byId.values()) for (const skeleton of this.skeletonsOf(s.player)) taken.add(skeleton);
-    return uniqueName(name, (skeleton) => taken.has(skeleton));
+    for (const s of this.byId.values()) if (s.player.id !== except) for (const skeleton of this.skeletonsOf(s.player)) taken.add(skeleton);
+    return (skeleton) => taken.has(skeleton);
   }
 
   /** A player's name skeletons, kept until the name changes. */

@@ -4,7 +4,7 @@ import { MMOErrorCode } from "../shared/codes";
 import { type ChatBroadcast, ROOM_VAR_LIMITS, VAR_LIMITS, type VarChanges, clientMessages, describeIssues } from "../shared/protocol";
 import type { Vars } from "../shared/schema";
 import { hasVar, varCount } from "../shared/vars";
-import type { Position } from "../shared/vector";
+import { type Position, type Vec3, insideBounds } from "../shared/vector";
 import type { Movement } from "./Movement";
 import type { MMOSession, Sessions } from "./Sessions";
 import type { MMOSettings } from "./settings";
@@ -45,7 +45,10 @@ export const messageHandlers: { [K in MessageType]: Handler<K> } = {
     if (!ctx.entities.isInsideMap(pos)) {
       return ctx.sendError(client, MMOErrorCode.OUT_OF_MAP, "position is outside the map limits", "position");
     }
-    if (!session.inLimbo && ctx.movement.tooFast(session, pos, ctx.now())) {
+    if (session.inLimbo) {
+      const refused = firstPositionRefusal(ctx, session, pos);
+      if (refused) return ctx.sendError(client, refused.code, refused.message, "position");
+    } else if (ctx.movement.tooFast(session, pos, ctx.now())) {
       return ctx.sendError(client, MMOErrorCode.TOO_FAST, `faster than ${ctx.settings.maxSpeed} units/s`, "position");
     }
     ctx.setUserPosition(client, pos);
@@ -81,6 +84,26 @@ export const messageHandlers: { [K in MessageType]: Handler<K> } = {
     setClientVars(ctx, client, "roomVars", ctx.entities.state.roomVars, vars, new Set(), ROOM_VAR_LIMITS.maxKeys);
   },
 };
+
+/**
+ * Why a first position (out of limbo) is refused, if it is. In a world split into regions it
+ * must lie in the region joined (its room's spawn area): a join cannot land anywhere on the whole
+ * map and be handed off at once. A returning player (its identity remembered here) resumes where
+ * it was: `maxSpeed` applies from its remembered place, since it was remembered, as if it had
+ * never left, so leaving and rejoining is no teleport.
+ */
+function firstPositionRefusal(ctx: MessageContext, session: MMOSession, pos: Vec3): { code: MMOErrorCode; message: string } | undefined {
+  const area = ctx.entities.spawnArea;
+  if (area && !insideBounds(pos, area.lower, area.higher)) {
+    const { lower: lo, higher: hi } = area;
+    return { code: MMOErrorCode.OUT_OF_REGION, message: `the first position must be inside this region: x ${lo.x}..${hi.x}, y ${lo.y}..${hi.y}` };
+  }
+  const saved = session.savedPosition;
+  if (saved && ctx.movement.fasterThanAllowed(saved, pos, Date.now() - (session.savedAt ?? Date.now()))) {
+    return { code: MMOErrorCode.TOO_FAST, message: `a returning player resumes where it was (send spawn): faster than ${ctx.settings.maxSpeed} units/s from there` };
+  }
+  return undefined;
+}
 
 /**
  * A client's write to a set of variables: refused whole (BAD_REQUEST, nothing changes) when it

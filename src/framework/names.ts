@@ -89,11 +89,15 @@ export function nameSkeletons(name: string): string[] {
  * (the base cut so the result fits NAME_MAX_LENGTH).
  */
 export function uniqueName(name: string, taken: (skeleton: string) => boolean): string {
-  const free = (candidate: string) => !nameSkeletons(candidate).some(taken);
-  if (free(name)) return name;
+  for (const candidate of nameCandidates(name)) if (!nameSkeletons(candidate).some(taken)) return candidate;
+  throw new Error("unreachable: nameCandidates never ends");
+}
+
+/** `name`, then `name (2)`, `name (3)`... (the base cut so each fits NAME_MAX_LENGTH), without end. */
+export function* nameCandidates(name: string): Generator<string> {
+  yield name;
   for (let i = 2; ; i++) {
     const suffix = ` (${i})`;
-    const candidate = `${cut(name, NAME_MAX_LENGTH - suffix.length).trimEnd()}${suffix}`;
-    if (free(candidate)) return candidate;
+    yield `${cut(name, NAME_MAX_LENGTH - suffix.length).trimEnd()}${suffix}`;
   }
 }

@@ -44,6 +44,19 @@ export const mmoSettingsSchema = z
     /** Seconds a dropped client's player is kept for it to reconnect. */
     reconnectSeconds: finite.min(0).default(20),
     /**
+     * Seconds a dropped player that never played (still in limbo, or standing where it entered)
+     * is kept instead: a join that ends in a dropped socket costs seconds, not reconnectSeconds.
+     */
+    shortHoldSeconds: finite.min(0).default(3),
+    /**
+     * Dropped players held for reconnection per client address (TRUST_PROXY honoured); over it,
+     * the oldest held one of that address leaves. 0: no limit per address (players behind one
+     * NAT or an untrusted proxy whose connection blips all at once).
+     */
+    maxHeldPerAddress: z.number().int().min(0).default(4),
+    /** Share of `maxUsers` that dropped players held for reconnection may be (at least 4); over it, the oldest held one leaves. */
+    maxHeldShare: finite.positive().max(1).default(0.25),
+    /**
      * Fastest a client may move itself with `position` messages, units per second (0: no
      * limit, SmartFoxServer's client-authoritative positions). The entry point out of limbo
      * is not limited; server-side movement (`input`) never exceeds `speed`.
@@ -101,6 +114,9 @@ const ENV_OVERRIDES: Record<string, (env: Env, name: string, s: Overrides) => vo
   MMO_MAX_MESSAGES_PER_SECOND: (env, n, s) => (s.maxMessagesPerSecond = envNumber(env, n)),
   MMO_SPEED: (env, n, s) => (s.speed = envNumber(env, n)),
   MMO_RECONNECT_SECONDS: (env, n, s) => (s.reconnectSeconds = envNumber(env, n)),
+  MMO_SHORT_HOLD_SECONDS: (env, n, s) => (s.shortHoldSeconds = envNumber(env, n)),
+  MMO_MAX_HELD_PER_ADDRESS: (env, n, s) => (s.maxHeldPerAddress = envNumber(env, n)),
+  MMO_MAX_HELD_SHARE: (env, n, s) => (s.maxHeldShare = envNumber(env, n)),
   MMO_DRAIN_SECONDS: (env, n, s) => (s.drainSeconds = envNumber(env, n)),
   MMO_MAX_SPEED: (env, n, s) => (s.maxSpeed = envNumber(env, n)),
   MMO_SERIALIZER: (env, n, s) => (s.serializer = envChoice(env, n, ["fanout", "stock"])),

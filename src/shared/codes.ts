@@ -63,6 +63,8 @@ export const MMOErrorCode = {
   OUT_OF_MAP: "OUT_OF_MAP",
   /** A position farther from the last one than `maxSpeed` allows (a teleport or speed cheat). */
   TOO_FAST: "TOO_FAST",
+  /** A first position (out of limbo) outside the region the client joined, in a world split into regions. */
+  OUT_OF_REGION: "OUT_OF_REGION",
   /** A request that needs a position, sent before the first one. */
   IN_LIMBO: "IN_LIMBO",
   /** Sent right before the 4100 close of a user who never set a position. */
