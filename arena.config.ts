@@ -12,7 +12,6 @@ import { FileWorldStore, IdentitySigner, type MMOSettingsInput, RedisWorldStore,
 import { ArenaRoom, type ArenaRoomOptions } from "./src/game/ArenaRoom";
 import { unknownWorlds, worldTable } from "./src/game/worlds";
 import { installAdmission, installCors } from "./src/ops/admission";
-import { trustProxiesForAddresses } from "./src/framework/clientAddress";
 import { drain } from "./src/ops/drain";
 import { redisReachable } from "./src/ops/health";
 import { roomBudget } from "./src/ops/roomBudget";
@@ -105,8 +104,6 @@ export default config({
   initializeTransport: (options) => {
     installAdmission(options.server, env.http);
     installCors(matchMaker.controller, env.http.corsOrigins, env.http.trustProxy);
-    // Rooms cap players held for reconnection per client address: the same address as admission's.
-    trustProxiesForAddresses(env.http.trustProxy);
     return new WebSocketTransport(options);
   },
   rooms: {

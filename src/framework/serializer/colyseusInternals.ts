@@ -125,8 +125,6 @@ export interface ColyseusInternals {
    * reconnection. Reads the per-client counter Colyseus keeps.
    */
   wasCutForFlooding(client: unknown, maxPerSecond: number): boolean;
-  /** The address of the TCP peer of a client's WebSocket (the `ws` socket it wraps), if known. */
-  socketAddressOf(client: unknown): string | undefined;
   /**
    * Creates a room on another process of the cluster and resolves with its listing: the
    * request `matchMaker.createRoom` itself sends a process it picked (on that process's
@@ -216,7 +214,6 @@ export const colyseusInternals: ColyseusInternals = {
   viewId: (view) => (view && view.id >= 0 ? view.id : -1),
   viewHasChanges: (view) => view.changes.size > 0,
   wasCutForFlooding: (client, maxPerSecond) => ((client as { _numMessagesLastSecond?: number })._numMessagesLastSecond ?? 0) > maxPerSecond,
-  socketAddressOf: (client) => (client as { ref?: { _socket?: { remoteAddress?: string } } }).ref?._socket?.remoteAddress,
   // The process channel's name is private to MatchMaker (getProcessChannel); its handler
   // calls handleCreateRoom(roomName, options) for a request with no method.
   createRoomOnProcess: (processId, roomName, options, timeoutMs) =>
