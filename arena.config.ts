@@ -15,6 +15,7 @@ import { installAdmission, installCors } from "./src/ops/admission";
 import { drain } from "./src/ops/drain";
 import { redisReachable } from "./src/ops/health";
 import { roomBudget } from "./src/ops/roomBudget";
+import { roomsPerAddress } from "./src/ops/roomsPerAddress";
 import { type ServerEnv, readServerEnv } from "./src/ops/env";
 import { registry } from "./src/ops/metrics";
 import { requireMetricsPolicy, metricsAuthorized } from "./src/ops/metricsAccess";
@@ -85,6 +86,8 @@ export const MONITOR_COLUMNS: MonitorOptions["columns"] = [
 
 // Caps on live rooms per process (all types, and per type): see src/ops/roomBudget.ts.
 roomBudget.configure(env.http);
+// Live rooms one client address created on this process (all types): see src/ops/roomsPerAddress.ts.
+roomsPerAddress.configure(env.http.roomsPerAddress);
 
 /**
  * Worlds outlive rooms and processes: snapshots every few seconds and on drain/dispose, in

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { HttpLimits } from "./env";
 import { httpRefused } from "./metrics";
+import { CLIENT_ADDRESS_HEADER } from "./roomsPerAddress";
 
 /**
  * HTTP admission: what a stranger's request must pass before Colyseus or Express sees it.
@@ -19,13 +20,15 @@ import { httpRefused } from "./metrics";
  * - `/monitor` answers same-origin requests only (403 otherwise: no CSRF through a GET);
  * - CORS: see `corsHeaders`.
  */
-export function installAdmission(server: Server, limits: HttpLimits): { admitJoin(req: IncomingMessage): Promise<boolean> } {
+export function installAdmission(server: Server, limits: HttpLimits): { admitJoin(req: IncomingMessage): Promise<boolean>; addressOf(req: IncomingMessage): string } {
   const matchmaking = new RateLimiterMemory({ points: Math.max(1, limits.matchmakePerMinute), duration: 60 });
   const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
   // The one way to run before every "request" listener, whatever order they were added in.
   server.emit = ((event: string, ...args: unknown[]) => {
     if (event !== "request") return emit(event, ...args);
     const [req, res] = args as [IncomingMessage, ServerResponse];
+    // The address matchmaking charges a room to (src/ops/roomsPerAddress.ts): ours, never the client's.
+    req.headers[CLIENT_ADDRESS_HEADER] = clientIp(req, limits.trustProxy);
     // Nothing a request holds may throw out of here (it would end the process).
     admit(req, res, limits, matchmaking)
       .then((ok) => ok && emit(event, req, res))
@@ -35,6 +38,8 @@ export function installAdmission(server: Server, limits: HttpLimits): { admitJoi
   return {
     /** For joins that are not matchmaking requests (ScaleSocket's plain WebSocket clients): the same per-IP budget. */
     admitJoin: (req) => matchmaking.consume(clientIp(req, limits.trustProxy)).then(() => true, () => false),
+    /** The client's address as the limits count it (a plain WebSocket client's room is charged to it). */
+    addressOf: (req) => clientIp(req, limits.trustProxy),
   };
 }
 
