@@ -13,6 +13,7 @@ import { installSignalPolicy } from "../../ops/drain";
 import { readServerEnv } from "../../ops/env";
 import { monitorCredentials } from "../../ops/monitorAuth";
 import { roomBudget } from "../../ops/roomBudget";
+import { roomsPerAddress } from "../../ops/roomsPerAddress";
 import { ProcessRoom } from "../ProcessRoom";
 import { parseScaleSocketArgs } from "./options";
 import { servePlainClients } from "./plainClients";
@@ -43,12 +44,13 @@ async function main(): Promise<void> {
   if (options.logJson) logAsJson();
   const env = readServerEnv();
   roomBudget.configure({ maxRooms: env.http.maxRooms, maxRoomsByType: { [ROOM_TYPE]: options.maxrooms ?? env.http.maxRoomsByType.process } });
+  roomsPerAddress.configure(env.http.roomsPerAddress);
   const allowed = options.rooms ? (room: string) => options.rooms!.includes(room) : undefined;
 
   const httpServer = createServer();
   const admission = installAdmission(httpServer, env.http);
   installCors(matchMaker.controller, env.http.corsOrigins, env.http.trustProxy);
-  servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed, admitJoin: admission.admitJoin });
+  servePlainClients(httpServer, { roomType: ROOM_TYPE, allowed, admitJoin: admission.admitJoin, addressOf: admission.addressOf });
   // One process or many, as the main server: with REDIS_URL the rooms are listed cluster-wide
   // (a front door routes ws://HOST/<room> by `hash $uri consistent`; README).
   const cluster = env.redisUrl ? { presence: new RedisPresence(env.redisUrl), driver: new RedisDriver(env.redisUrl), publicAddress: env.publicAddress } : {};
