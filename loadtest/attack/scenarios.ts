@@ -8,6 +8,7 @@ import { type ServerProcess, startServer } from "../../scripts/lib";
 import type { MMOState } from "../../src/shared/schema";
 import { joinWorld } from "../../src/shared/sdk";
 import type { HonestPlayer } from "./honest";
+import { OPS_SCENARIOS } from "./ops";
 import { readVar } from "../../src/shared/vars";
 
 /** What one scenario did: requests sent, how many the server refused, and whether data was lost. */
@@ -309,4 +310,5 @@ export const SCENARIOS: Scenario[] = [
       return { sent: 2, refused: 1, up: drained, lost: !drained, note: drained ? "the second SIGTERM was ignored; drained, closed 4001" : `closes: ${codes.join(",")}` };
     },
   },
+  ...OPS_SCENARIOS,
 ];
