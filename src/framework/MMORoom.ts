@@ -534,6 +534,8 @@ export class MMORoom extends MMOApi {
     ghosts.flush();
     ghosts.expire(now, GHOST_TTL_MS);
     link.send(ghosts.collect(now));
+    // Every patch, not only at the empty check: a ghost that comes and goes between checks still counts.
+    if (this.sessions.size > 0 || ghosts.size > 0) this.emptySince = now;
     if (now >= this.nextCountRefresh) {
       this.nextCountRefresh = now + 1000;
       link.setCount(this.sessions.size);
