@@ -11,7 +11,7 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import { installAdmission, installCors } from "../../ops/admission";
 import { installSignalPolicy } from "../../ops/drain";
 import { readServerEnv } from "../../ops/env";
-import { monitorCredentials } from "../../ops/monitorAuth";
+import { monitorCredentials, monitorLoginGate } from "../../ops/monitorAuth";
 import { roomBudget } from "../../ops/roomBudget";
 import { roomsPerAddress } from "../../ops/roomsPerAddress";
 import { ProcessRoom } from "../ProcessRoom";
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     transport: new WebSocketTransport({ server: httpServer }),
     express: (app) => {
       // The rooms (name, connections, metadata) in @colyseus/monitor, behind basic auth.
+      app.use("/monitor", monitorLoginGate(monitorAuth, { failsPer15Min: env.monitorFailsPer15Min, trustProxy: env.http.trustProxy }));
       app.use("/monitor", monitor({ use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
       scaleSocketRoutes(app, { roomType: ROOM_TYPE, api: options.api, metrics: options.metrics, staticdir: options.staticdir });
     },
