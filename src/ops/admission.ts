@@ -18,7 +18,10 @@ import { CLIENT_ADDRESS_HEADER } from "./roomsPerAddress";
  * - matchmaking (`POST /matchmake/...`) is limited per client IP (token bucket:
  *   `matchmakePerMinute` per minute), then 429 with `Retry-After`;
  * - `/monitor` answers same-origin requests only (403 otherwise: no CSRF through a GET);
- * - CORS: see `corsHeaders`.
+ * - CORS: see `corsHeaders`;
+ * - every request carries the client's address as these limits count it in
+ *   CLIENT_ADDRESS_HEADER (whatever the client sent there is replaced): matchmaking charges
+ *   the rooms it creates to it (src/ops/roomsPerAddress.ts).
  */
 export function installAdmission(server: Server, limits: HttpLimits): { admitJoin(req: IncomingMessage): Promise<boolean>; addressOf(req: IncomingMessage): string } {
   const matchmaking = new RateLimiterMemory({ points: Math.max(1, limits.matchmakePerMinute), duration: 60 });
