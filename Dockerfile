@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The game server in a container:
 #   docker build -t colyseus-mmo .
-#   docker run -p 2567:2567 -e MONITOR_PASSWORD=... -v mmo-data:/app/data colyseus-mmo
+#   docker run -p 2567:2567 -e METRICS_TOKEN=... -e MONITOR_PASSWORD=... -v mmo-data:/app/data colyseus-mmo
+# (production: METRICS_TOKEN, or METRICS_PUBLIC=1, is required; MONITOR_PASSWORD, if set, has 16+ characters)
 # (deploy/README.md: Redis, several processes, a front door). test/production.test.ts runs
 # this file's install, copy and start steps on a fresh copy of the repo (there is no Docker
 # daemon on the CI machine) and lints it with dockerfilelint.

@@ -15,14 +15,18 @@ import { installAdmission, installCors } from "./src/ops/admission";
 import { drain } from "./src/ops/drain";
 import { redisReachable } from "./src/ops/health";
 import { roomBudget } from "./src/ops/roomBudget";
+import { roomsPerAddress } from "./src/ops/roomsPerAddress";
 import { type ServerEnv, readServerEnv } from "./src/ops/env";
 import { registry } from "./src/ops/metrics";
-import { monitorCredentials } from "./src/ops/monitorAuth";
+import { requireMetricsPolicy, metricsAuthorized } from "./src/ops/metricsAccess";
+import { monitorCredentials, monitorLoginGate } from "./src/ops/monitorAuth";
 import { projectRoot } from "./src/ops/paths";
 import { serveClient } from "./src/ops/staticClient";
 
 /** Every environment variable the server reads, parsed once (src/ops/env.ts). */
 export const env: ServerEnv = readServerEnv();
+// In production /metrics needs METRICS_TOKEN, or the operator's METRICS_PUBLIC=1 (src/ops/metricsAccess.ts).
+requireMetricsPolicy(env);
 
 /**
  * This game's settings for the MMO room, on top of the framework's defaults
@@ -82,6 +86,8 @@ export const MONITOR_COLUMNS: MonitorOptions["columns"] = [
 
 // Caps on live rooms per process (all types, and per type): see src/ops/roomBudget.ts.
 roomBudget.configure(env.http);
+// Live rooms one client address created on this process (all types): see src/ops/roomsPerAddress.ts.
+roomsPerAddress.configure(env.http.roomsPerAddress);
 
 /**
  * Worlds outlive rooms and processes: snapshots every few seconds and on drain/dispose, in
@@ -125,12 +131,14 @@ export default config({
       res.status(ok ? 200 : 503).json({ ok, draining: drain.active, redis });
     });
     app.get("/metrics", async (req, res) => {
-      if (env.metricsToken && req.headers.authorization !== `Bearer ${env.metricsToken}`) {
+      if (!metricsAuthorized(req.headers.authorization, env.metricsToken)) {
         res.status(401).set("WWW-Authenticate", "Bearer").json({ error: "a bearer token is required (METRICS_TOKEN)" });
         return;
       }
       res.type(registry.contentType).send(await registry.metrics());
     });
+    // Wrong logins are limited per client address (429 beyond MMO_MONITOR_FAILS_PER_15MIN) before basicAuth checks them.
+    app.use("/monitor", monitorLoginGate(monitorAuth, { failsPer15Min: env.monitorFailsPer15Min, trustProxy: env.http.trustProxy }));
     app.use("/monitor", monitor({ columns: MONITOR_COLUMNS, use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
     // Lists every room and starts CPU profiles for anyone: only when asked for.
     if (env.playground) app.use("/playground", playground());

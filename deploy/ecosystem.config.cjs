@@ -46,9 +46,10 @@ module.exports = {
       REDIS_URL: "redis://127.0.0.1:6379",
       PUBLIC_ADDRESS: `game.example.com/p${i}`,
       MMO_DRAIN_SECONDS: drainSeconds,
-      // IDENTITY_SECRET (required with Redis: every process signs identities alike) and
-      // MONITOR_PASSWORD: exported in the shell that runs `pm2 start`, which pm2 passes on;
-      // kept out of this file.
+      // IDENTITY_SECRET (required with Redis: every process signs identities alike),
+      // METRICS_TOKEN (required in production, or METRICS_PUBLIC=1) and MONITOR_PASSWORD (at
+      // least 16 characters): exported in the shell that runs `pm2 start`, which pm2 passes
+      // on; kept out of this file.
     },
   })),
 };

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { type ManagedProcess, ROOT as root, type ServerProcess, freePort, startProcess, startRedis, startServer, tsx } from "../scripts/lib";
+import { type ManagedProcess, ROOT as root, type ServerProcess, freePort, metricsText, startProcess, startRedis, startServer, tsx } from "../scripts/lib";
 import { type ProcessStats, bucketPercentile } from "../src/ops/processStats";
 import type { RegionBotArgs, RegionBotResult } from "./regionBots";
 
@@ -68,7 +68,7 @@ const regionLabel = (r: string) => (r === "" ? '"" (x < 3200)' : `${r} (x >= 320
 
 /** mmo_handoffs_total by result, from a process's /metrics. */
 async function handoffMetric(endpoint: string): Promise<Record<string, number>> {
-  const text = await fetch(`${endpoint}/metrics`).then((r) => r.text()).catch(() => "");
+  const text = await metricsText(endpoint).catch(() => "");
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^mmo_handoffs_total\{[^}]*\bresult="(\w+)"[^}]*\} (\S+)$/gm)) out[m[1]] = (out[m[1]] ?? 0) + Number(m[2]);
   return out;
@@ -179,7 +179,6 @@ async function runOnce(kind: RunResult["kind"], o: RegionsOptions, worldsFile: s
         port,
         env: {
           STATS_INTERVAL_MS: "1000",
-          MONITOR_PASSWORD: "loadtest",
           MMO_MATCHMAKE_PER_MINUTE: "1000000",
           MMO_WORLDS_FILE: worldsFile,
           MMO_DRAIN_SECONDS: "0",

@@ -41,7 +41,7 @@ interface RunResult extends BotResult {
 async function runOnce(bots: number): Promise<RunResult> {
   const server = await startServer({
     // Every bot joins from 127.0.0.1: lift the per-IP matchmaking limit meant for strangers.
-    env: { STATS_INTERVAL_MS: "1000", MONITOR_PASSWORD: "loadtest", MMO_MAX_USERS: String(bots + 100), MMO_MATCHMAKE_PER_MINUTE: "1000000" },
+    env: { STATS_INTERVAL_MS: "1000", MMO_MAX_USERS: String(bots + 100), MMO_MATCHMAKE_PER_MINUTE: "1000000" },
     echo: (line) => !line.startsWith("STATS ") && !line.includes("Listening on") && console.error(line),
   });
   const stats: ProcessStats[] = [];

@@ -8,7 +8,7 @@ import type { ProcessStats } from "../src/ops/processStats";
 const { waves, bots, steady } = cliOptions(process.argv.slice(2), { numbers: { waves: 6, bots: 300, steady: 20 } });
 
 async function main(): Promise<void> {
-  const server = await startServer({ nodeArgs: ["--expose-gc"], env: { STATS_INTERVAL_MS: "1000", MONITOR_PASSWORD: "soak", MMO_MATCHMAKE_PER_MINUTE: "1000000" } });
+  const server = await startServer({ nodeArgs: ["--expose-gc"], env: { STATS_INTERVAL_MS: "1000", MMO_MATCHMAKE_PER_MINUTE: "1000000" } });
   let last: ProcessStats | undefined;
   server.onLine((line) => {
     if (line.startsWith("STATS ")) last = JSON.parse(line.slice(6)) as ProcessStats;

@@ -4,4 +4,11 @@
 import { requireSupportedNode } from "./ops/nodeVersion";
 
 requireSupportedNode();
-await import("./server");
+try {
+  await import("./server");
+} catch (error) {
+  // A refused configuration is one line that names the variable, not a stack trace.
+  if (!(error instanceof Error) || error.name !== "ConfigError") throw error;
+  console.error(`Refusing to start: ${error.message}`);
+  process.exit(1);
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../src/shared/schema";
 import { CloseCodes } from "../src/shared/codes";
 import { followHandoffs, joinWorld, readVar } from "../src/shared/sdk";
-import { type GameProcess, hostOf, startGameProcess, startRedis } from "./helpers/cluster";
+import { type GameProcess, hostOf, metricsText, startGameProcess, startRedis } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
 
 // A world split into two regions over real server processes (two, then a replacement) on a Redis of the test's own:
@@ -99,7 +99,7 @@ describe("a split world over two processes", () => {
     await until(() => now.state.players?.has(now.sessionId) === true, "the new room holds the player");
     // Counted on both processes' metrics: offered and completed, none failed.
     // Counted by the source region's process: offered and completed, none failed.
-    const text = (await Promise.all(processes.map(async (p) => (await fetch(`${p.endpoint}/metrics`)).text()))).join("\n");
+    const text = (await Promise.all(processes.map((p) => metricsText(p.endpoint)))).join("\n");
     expect(text).toMatch(/mmo_handoffs_total\{[^}]*result="offered"[^}]*\} 1\b/);
     expect(text).toMatch(/mmo_handoffs_total\{[^}]*result="completed"[^}]*\} 1\b/);
     expect(text).not.toMatch(/result="failed"/);

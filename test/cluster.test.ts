@@ -2,7 +2,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MMOState } from "../src/shared/schema";
 import { joinWorld } from "../src/shared/sdk";
-import { type GameProcess, hostOf, metric, startGameProcess, startRedis } from "./helpers/cluster";
+import { type GameProcess, hostOf, metric, metricsText, startGameProcess, startRedis } from "./helpers/cluster";
 import { sleep, until } from "./helpers/server";
 import { readVar } from "../src/shared/vars";
 
@@ -63,7 +63,7 @@ describe("many processes on Redis", () => {
       expect(await metric(p.endpoint, "mmo_rooms")).toBe(hosted.size);
       expect(await metric(p.endpoint, "mmo_clients")).toBe(clients);
     }
-    const text = await (await fetch(`${processes[0].endpoint}/metrics`)).text();
+    const text = await metricsText(processes[0].endpoint);
     for (const name of ["mmo_clients_in_limbo", "mmo_patch_encode_seconds_bucket", "mmo_aoi_update_seconds_count", "mmo_patch_bytes_sent_total", "mmo_node_nodejs_eventloop_lag_seconds"]) {
       expect(text).toContain(name);
     }

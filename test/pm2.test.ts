@@ -33,7 +33,7 @@ beforeAll(async () => {
     ecosystem,
     `const recipe = require(${JSON.stringify(join(ROOT, "deploy/ecosystem.config.cjs"))});
 const app = recipe.apps[0];
-module.exports = { apps: [{ ...app, name: "mmo-test", env: { ...app.env, PORT: ${port}, REDIS_URL: "", PUBLIC_ADDRESS: "", MMO_DRAIN_SECONDS: 2, MMO_DATA_DIR: ${JSON.stringify(dataDir)}, MONITOR_PASSWORD: "pm2" } }] };
+module.exports = { apps: [{ ...app, name: "mmo-test", env: { ...app.env, PORT: ${port}, REDIS_URL: "", PUBLIC_ADDRESS: "", MMO_DRAIN_SECONDS: 2, MMO_DATA_DIR: ${JSON.stringify(dataDir)}, MONITOR_PASSWORD: "pm2-test-monitor-password", METRICS_TOKEN: "pm2-test-metrics-token" } }] };
 `,
   );
 }, 120_000);

@@ -53,7 +53,7 @@ async function startBuilt(cmd: string, args: string[], env: Record<string, strin
   const proc = await startProcess(cmd, args, {
     cwd: app,
     detached: true,
-    env: { ...OUTER, PATH: path, PORT: String(port), MONITOR_PASSWORD: "prod", MMO_DRAIN_SECONDS: "1", MMO_DATA_DIR: dataDir, NODE_ENV: "production", ...env },
+    env: { ...OUTER, PATH: path, PORT: String(port), MONITOR_PASSWORD: "prod-test-monitor-password", METRICS_TOKEN: "prod-test-metrics-token", MMO_DRAIN_SECONDS: "1", MMO_DATA_DIR: dataDir, NODE_ENV: "production", ...env },
     ready: "Listening on",
     readyMs: 60_000,
   });

@@ -1,7 +1,7 @@
 // Attack scenarios for the process bridge and region names (issue 20, findings 1 and 2).
 import { Client, type Room } from "@colyseus/sdk";
 import WebSocket from "ws";
-import { freePort, startProcess, tsx } from "../../scripts/lib";
+import { TEST_MONITOR_PASSWORD, freePort, startProcess, tsx } from "../../scripts/lib";
 import { joinWorld } from "../../src/shared/sdk";
 import { percentile } from "./honest";
 import type { Scenario } from "./scenarios";
@@ -152,7 +152,7 @@ export const BRIDGE_SCENARIOS: Scenario[] = [
           reasons.add(String((e as Error).message).replace(/.*bad join options: /, "").slice(0, 60));
         }
       }
-      const api = (await (await fetch(`${server.endpoint}/monitor/api`, { headers: { authorization: `Basic ${Buffer.from("admin:test").toString("base64")}` } })).json()) as {
+      const api = (await (await fetch(`${server.endpoint}/monitor/api`, { headers: { authorization: `Basic ${Buffer.from(`admin:${TEST_MONITOR_PASSWORD}`).toString("base64")}` } })).json()) as {
         rooms?: Array<{ metadata?: { world?: string; region?: string } }>;
       };
       const regions = (api.rooms ?? []).filter((r) => r.metadata?.world === "continent").map((r) => JSON.stringify(r.metadata?.region));

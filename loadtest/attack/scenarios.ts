@@ -10,6 +10,7 @@ import { joinWorld } from "../../src/shared/sdk";
 import { BRIDGE_SCENARIOS } from "./bridge";
 import type { HonestPlayer } from "./honest";
 import { PLAYER_SCENARIOS } from "./players";
+import { OPS_SCENARIOS } from "./ops";
 import { readVar } from "../../src/shared/vars";
 
 /** What one scenario did: requests sent, how many the server refused, and whether data was lost. */
@@ -315,4 +316,5 @@ export const SCENARIOS: Scenario[] = [
   },
   ...BRIDGE_SCENARIOS,
   ...PLAYER_SCENARIOS,
+  ...OPS_SCENARIOS,
 ];

@@ -4,6 +4,20 @@ import { join } from "node:path";
 import { freePort } from "./ports";
 import { type ManagedProcess, type StartOptions, startProcess, tsx } from "./process";
 
+/**
+ * What an isolated server (production mode) is started with: a monitor password long enough
+ * for production (16 characters at least) and a /metrics token, which production requires.
+ */
+export const TEST_MONITOR_PASSWORD = "test-monitor-password";
+export const TEST_METRICS_TOKEN = "test-metrics-token";
+
+/** A server's /metrics text, with the bearer token isolated servers are started with. */
+export async function metricsText(endpoint: string, token = TEST_METRICS_TOKEN): Promise<string> {
+  const res = await fetch(`${endpoint}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`${endpoint}/metrics answered ${res.status}`);
+  return res.text();
+}
+
 /** A game server process (`src/index.ts`) on its own port. */
 export interface ServerProcess extends ManagedProcess {
   port: number;
@@ -19,8 +33,8 @@ export interface ServerOptions extends Pick<StartOptions, "echo" | "readyMs"> {
   nodeArgs?: string[];
   port?: number;
   /**
-   * true (default, for tests and measurements): production mode, a fresh data directory and
-   * a known monitor password. false: only `env` and this process's environment (operators).
+   * true (default, for tests and measurements): production mode, a fresh data directory, a
+   * known monitor password and metrics token (TEST_MONITOR_PASSWORD, TEST_METRICS_TOKEN). false: only `env` and this process's environment (operators).
    */
   isolated?: boolean;
 }
@@ -36,7 +50,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerProce
   const isolated = opts.isolated ?? true;
   const env = {
     PORT: String(port),
-    ...(isolated && { NODE_ENV: "production", MONITOR_PASSWORD: "test", MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-data-")) }),
+    ...(isolated && { NODE_ENV: "production", MONITOR_PASSWORD: TEST_MONITOR_PASSWORD, METRICS_TOKEN: TEST_METRICS_TOKEN, MMO_DATA_DIR: mkdtempSync(join(tmpdir(), "mmo-data-")) }),
     ...opts.env,
   };
   const proc = await startProcess(node, [...(opts.nodeArgs ?? []), ...args], { env, ready: "Listening on", readyMs: opts.readyMs, echo: opts.echo });

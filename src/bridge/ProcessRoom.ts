@@ -2,6 +2,7 @@ import { type AuthContext, type Client, CloseCode, Room, ServerError, logger } f
 import { z } from "zod";
 import { joinGate } from "../ops/admission";
 import { roomBudget } from "../ops/roomBudget";
+import { creatorOf, roomsPerAddress, stampCreator } from "../ops/roomsPerAddress";
 import { logRoomError, refusedJoin } from "../ops/roomLog";
 import { Backend, findExecutable } from "./Backend";
 import { clientLine, fillTemplate, parseServerLine } from "./frames";
@@ -75,6 +76,8 @@ export class ProcessRoom extends Room {
   private budget!: OutputBudget;
   private readonly cache: Array<{ type: string; payload: Record<string, unknown> }> = [];
   private budgetTaken = false;
+  /** Gives back the quota place of the address that created this room (src/ops/roomsPerAddress.ts). */
+  private releaseCreator = () => {};
   /** Counters of dropped or refused traffic, by reason (for logs and tests). */
   readonly dropped = { notJson: 0, tooLong: 0, flood: 0, busy: 0, refused: 0, flooders: 0 };
 
@@ -90,6 +93,7 @@ export class ProcessRoom extends Room {
     if (!query.success) throw refusedJoin(400, "query: a string of at most 1024 characters", "process");
     for (const key of Object.keys(options)) delete options[key];
     Object.assign(options, { room: room.data, query: query.data });
+    stampCreator(options, context);
     return { ip: String(context?.ip ?? "") };
   }
 
@@ -105,6 +109,7 @@ export class ProcessRoom extends Room {
       throw new ServerError(503, `the backend of this room is not found (${command}): the server is misconfigured`);
     }
     // A backend process per room: a stranger naming a new room per request must not spawn without bound.
+    this.releaseCreator = roomsPerAddress.charge(creatorOf(options), this.roomName ?? "process");
     roomBudget.acquire(this.roomName ?? "process");
     this.budgetTaken = true;
     this.maxClients = this.settings.maxClients;
@@ -187,6 +192,7 @@ export class ProcessRoom extends Room {
   override onDispose(): void {
     if (this.budgetTaken) roomBudget.release(this.roomName ?? "process");
     this.budgetTaken = false;
+    this.releaseCreator();
     this.backend?.stop();
     for (const member of this.plains.values()) member.plain!.close(1001, "the room closed");
     this.plains.clear();

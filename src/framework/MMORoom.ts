@@ -2,6 +2,7 @@ import { type AuthContext, type Client, CloseCode, type Delayed, type IRoomCache
 import { Encoder, StateView } from "@colyseus/schema";
 import { aoiSeconds, bytesSent, handoffs, liveRooms, messagesRejected, patchSeconds } from "../ops/metrics";
 import { roomBudget } from "../ops/roomBudget";
+import { creatorOf, roomsPerAddress, stampCreator } from "../ops/roomsPerAddress";
 import { logRoomError, refusedJoin } from "../ops/roomLog";
 import { CloseCodes, JoinErrorCodes, MMOErrorCode } from "../shared/codes";
 import type { WorldListing } from "../shared/lobby";
@@ -48,8 +49,15 @@ export const LISTING_REFRESH_MS = 500;
 
 /** A ghost no batch refreshed for this long is dropped (its region stopped sending: a dead process). */
 const GHOST_TTL_MS = 1500;
-/** A region room with no user and no ghost for this long closes (saving its part of the world). */
-const REGION_IDLE_MS = 30_000;
+/**
+ * A room nobody is in for this long closes (saving its part of the world): no user (limbo and
+ * dropped players waiting to reconnect included), no neighbour's ghost, no handoff on its way
+ * here, no join in progress and no seat reserved since the last check. A world created by a
+ * matchmaking call whose seat is never used, or that everyone left, costs memory for seconds.
+ */
+const EMPTY_ROOM_MS = 5_000;
+/** How often a room checks whether it is empty. */
+const EMPTY_CHECK_MS = 1_000;
 /** After a handoff, a player is handed on again no sooner than this (a teleporting client's handoff storm). */
 const HANDOFF_COOLDOWN_MS = 1000;
 /** A failed handoff is retried after this long. */
@@ -134,8 +142,12 @@ export class MMORoom extends MMOApi {
   region: RegionName = "";
   /** Set when the world is split into regions: the grid, the border ghosts and the link to the neighbours. */
   protected regions?: { grid: RegionGrid; ghosts: Ghosts; link: RegionLink };
-  /** No own user and no neighbour's ghost since then (room clock ms): an idle region room closes. */
-  private idleSince = 0;
+  /** Nobody in the room since then (room clock ms; see EMPTY_ROOM_MS). */
+  private emptySince = 0;
+  /** Seats reserved at the last empty check: a new one keeps the room another EMPTY_ROOM_MS. */
+  private seenSeats = new Set<string>();
+  /** Gives back the quota place of the address that created this room (none for the server's own rooms). */
+  private releaseCreator = () => {};
   private nextCountRefresh = 0;
 
   /**
@@ -152,6 +164,8 @@ export class MMORoom extends MMOApi {
     if (!parsed.success) throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, `bad join options: ${describeIssues(parsed.error)}`);
     for (const key of Object.keys(options)) delete options[key];
     Object.assign(options, Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)));
+    // If this call creates the room, it is charged to this address (src/ops/roomsPerAddress.ts).
+    stampCreator(options, context);
     return true;
   }
 
@@ -165,6 +179,8 @@ export class MMORoom extends MMOApi {
     this.region = joinOptionsSchema.shape.region.parse(options.region);
     const grid = new RegionGrid(s.mapLimits, s.regionSize);
     if (!grid.has(this.region)) throw refusedJoin(JoinErrorCodes.BAD_OPTIONS, `world "${this.world}" has no region "${this.region}" (${grid.cols}x${grid.rows} regions)`);
+    // The creator's quota first: an address at its quota takes no place of the process's budget.
+    this.releaseCreator = roomsPerAddress.charge(creatorOf(options), this.roomName ?? "mmo");
     roomBudget.acquire(this.roomName ?? "mmo");
     this.budgetTaken = true;
     // (A failed onCreate, a world lock refused with 409, is disposed by Colyseus: onDispose gives
@@ -202,6 +218,9 @@ export class MMORoom extends MMOApi {
       if (saved) restoreSnapshot(this.entities, this.memory, saved);
       this.restored = saved !== undefined;
     }
+    // From here on, not before: the clock runs during the awaits above (a lock wait, a load).
+    this.emptySince = this.clock.currentTime;
+    this.clock.setInterval(() => this.closeIfEmpty(), EMPTY_CHECK_MS);
   }
 
   /**
@@ -427,6 +446,7 @@ export class MMORoom extends MMOApi {
     liveRooms.delete(this);
     if (this.budgetTaken) roomBudget.release(this.roomName ?? "mmo");
     this.budgetTaken = false;
+    this.releaseCreator();
     // The world lock goes last: the next room of this world loads what this one saved.
     await this.worldLock?.markClosing().catch(() => {});
     try {
@@ -522,9 +542,9 @@ export class MMORoom extends MMOApi {
     this.regions = { grid, ghosts, link };
     this.entities.spawnArea = grid.bounds(this.region);
     if (this.region !== "") this.entities.itemIdPrefix = `${this.region}.`;
-    // A region room stays while its neighbours' players are near (their clients see its items); it closes once idle.
+    // A region room stays while its neighbours' players are near (their clients see its items);
+    // it closes once empty (closeIfEmpty), not when its last own user leaves.
     this.autoDispose = false;
-    this.idleSince = this.clock.currentTime;
     await link.start();
   }
 
@@ -544,13 +564,35 @@ export class MMORoom extends MMOApi {
     ghosts.flush();
     ghosts.expire(now, GHOST_TTL_MS);
     link.send(ghosts.collect(now));
-    if (this.sessions.size > 0 || ghosts.size > 0) this.idleSince = now;
-    else if (now - this.idleSince > REGION_IDLE_MS && !this.closing) void this.disconnect();
+    // Every patch, not only at the empty check: a ghost that comes and goes between checks still counts.
+    if (this.sessions.size > 0 || ghosts.size > 0) this.emptySince = now;
     if (now >= this.nextCountRefresh) {
       this.nextCountRefresh = now + 1000;
       link.setCount(this.sessions.size);
       void link.refreshCount().then((total) => (this.state.userCount = total)).catch(() => {});
     }
+  }
+
+  /**
+   * Closes the room once nobody has been in it for EMPTY_ROOM_MS (see there): an abandoned
+   * world, or a region nobody plays in or near. A region room holding a neighbour's ghost, or
+   * with a handoff seat reserved, is not empty: closing it would pull a region from under a
+   * player on its way in.
+   */
+  private closeIfEmpty(): void {
+    if (this.closing || this.handedOn) return;
+    const now = this.clock.currentTime;
+    const seats = colyseusInternals.reservedSeats(this);
+    const newSeat = seats.some((seat) => !this.seenSeats.has(seat.sessionId));
+    this.seenSeats = new Set(seats.map((seat) => seat.sessionId));
+    const occupied =
+      this.clients.length > 0 ||
+      this.sessions.size > 0 ||
+      (this.regions?.ghosts.size ?? 0) > 0 ||
+      newSeat ||
+      seats.some((seat) => seat.consumed || isHandoffAuth(seat.auth));
+    if (occupied) this.emptySince = now;
+    else if (now - this.emptySince >= EMPTY_ROOM_MS) void this.disconnect();
   }
 
   private onGhostBatch(batch: GhostBatch): void {

@@ -22,7 +22,7 @@ import { httpRefused } from "./metrics";
  *   `X-Real-IP` (any the client sent is replaced): Colyseus reads that header first for
  *   `AuthContext.ip`, so rooms see an address the client cannot choose.
  */
-export function installAdmission(server: Server, limits: HttpLimits): { admitJoin(req: IncomingMessage): Promise<boolean> } {
+export function installAdmission(server: Server, limits: HttpLimits): { admitJoin(req: IncomingMessage): Promise<boolean>; addressOf(req: IncomingMessage): string } {
   const matchmaking = new RateLimiterMemory({ points: Math.max(1, limits.matchmakePerMinute), duration: 60 });
   joinGate.bar = (ip) => limits.floodCooldownSeconds > 0 && void matchmaking.block(addressKey(ip), limits.floodCooldownSeconds).catch(() => {});
   const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
@@ -41,6 +41,8 @@ export function installAdmission(server: Server, limits: HttpLimits): { admitJoi
   return {
     /** For joins that are not matchmaking requests (ScaleSocket's plain WebSocket clients): the same per-IP budget. */
     admitJoin: (req) => matchmaking.consume(addressKey(stampClientIp(req, limits.trustProxy))).then(() => true, () => false),
+    /** The client's address as the limits count it (a plain WebSocket client's room is charged to it). */
+    addressOf: (req) => addressKey(stampClientIp(req, limits.trustProxy)),
   };
 }
 
@@ -55,10 +57,17 @@ export const joinGate = {
   bar(_ip: string): void {},
 };
 
-/** Sets `X-Real-IP` to the client's address as admission counts it; returns it. */
+/**
+ * The request header admission writes the client's address into, replacing whatever a
+ * client sent there. Colyseus reads it first for `AuthContext.ip`; rooms read it for the
+ * address that created them (roomsPerAddress.ts). Absent: no admission ran (a test server).
+ */
+export const ADMITTED_ADDRESS_HEADER = "x-real-ip";
+
+/** Sets ADMITTED_ADDRESS_HEADER to the client's address as admission counts it; returns it. */
 function stampClientIp(req: IncomingMessage, trustProxy: number): string {
   const ip = clientAddress(req, trustProxy);
-  req.headers["x-real-ip"] = ip;
+  req.headers[ADMITTED_ADDRESS_HEADER] = ip;
   return ip;
 }
 

@@ -11,19 +11,37 @@ import { parse as parseShell } from "shell-quote";
 
 type Env = NodeJS.ProcessEnv;
 
+/**
+ * A deployment the server refuses to start with: the entry point prints its message alone, on
+ * one line (it names the variable and what to do), instead of a stack trace.
+ */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** In production, a configured monitor password shorter than this refuses to start (a generated one is 16 characters). */
+export const MIN_MONITOR_PASSWORD_LENGTH = 16;
+
 /** A number, or undefined when the variable is unset. */
 export function envNumber(env: Env, name: string): number | undefined {
   const value = env[name];
   if (value === undefined) return undefined;
   const n = Number(value.trim());
-  if (value.trim() === "" || !Number.isFinite(n)) throw new Error(`${name} must be a number, got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${value}"`);
   return n;
 }
 
 /** A whole number >= 0, or undefined when the variable is unset. */
 export function envCount(env: Env, name: string): number | undefined {
   const n = envNumber(env, name);
-  if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new Error(`${name} must be a whole number >= 0, got "${env[name]}"`);
+  if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new ConfigError(`${name} must be a whole number >= 0, got "${env[name]}"`);
+  return n;
+}
+
+/** A whole number >= 1 (0 would lock everyone out, not lift the limit), or undefined when unset. */
+function positiveCount(env: Env, name: string): number | undefined {
+  const n = envCount(env, name);
+  if (n === 0) throw new ConfigError(`${name} must be a whole number >= 1, got "${env[name]}"`);
   return n;
 }
 
@@ -32,7 +50,7 @@ export function envVec3(env: Env, name: string): { x: number; y: number; z: numb
   const value = env[name];
   if (value === undefined) return undefined;
   const parts = value.split(",");
-  if (parts.length < 2 || parts.length > 3) throw new Error(`${name} must be "x,y" or "x,y,z", got "${value}"`);
+  if (parts.length < 2 || parts.length > 3) throw new ConfigError(`${name} must be "x,y" or "x,y,z", got "${value}"`);
   const [x, y, z = 0] = parts.map((part) => envNumber({ [name]: part }, name)!);
   return { x, y, z };
 }
@@ -45,7 +63,7 @@ export function commandLine(env: Env, name: string): string[] | undefined {
   const value = envString(env, name);
   if (value === undefined) return undefined;
   const words = parseShell(value, (key) => `$${key}`);
-  if (words.length === 0 || words.some((w) => typeof w !== "string")) throw new Error(`${name} must be a plain command line (quotes allowed; no pipes, redirections or globs), got "${value}"`);
+  if (words.length === 0 || words.some((w) => typeof w !== "string")) throw new ConfigError(`${name} must be a plain command line (quotes allowed; no pipes, redirections or globs), got "${value}"`);
   return words as string[];
 }
 
@@ -59,7 +77,7 @@ export function envString(env: Env, name: string): string | undefined {
 export function envChoice<T extends string>(env: Env, name: string, choices: readonly T[]): T | undefined {
   const value = envString(env, name);
   if (value === undefined) return undefined;
-  if (!choices.includes(value as T)) throw new Error(`${name} must be one of ${choices.join(", ")}, got "${value}"`);
+  if (!choices.includes(value as T)) throw new ConfigError(`${name} must be one of ${choices.join(", ")}, got "${value}"`);
   return value as T;
 }
 
@@ -87,6 +105,8 @@ export interface ServerEnv {
   /** `MONITOR_USER` (default admin) and `MONITOR_PASSWORD` (else one is generated). */
   monitorUser: string;
   monitorPassword?: string;
+  /** `MMO_MONITOR_FAILS_PER_15MIN` (default 10): wrong `/monitor` logins per client address per 15 minutes, then 429. */
+  monitorFailsPer15Min: number;
   /** `PROCESS_COMMAND`: the process bridge's backend, a command line with shell quoting. */
   processCommand: string[];
   /** `GAME_GEMS`, `GAME_NPCS`: the demo game's counts. */
@@ -100,6 +120,8 @@ export interface ServerEnv {
   playground: boolean;
   /** `METRICS_TOKEN`: /metrics answers only `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** `METRICS_PUBLIC=1`: the operator's explicit choice of a /metrics without a token in production. */
+  metricsPublic: boolean;
 }
 
 /** HTTP admission: CORS, body sizes, matchmaking rates, room caps. */
@@ -118,6 +140,8 @@ export interface HttpLimits {
   maxRooms: number;
   /** `MMO_MAX_WORLDS` (default 100) and `PROCESS_MAX_ROOMS` (default 20): live rooms per type on this process. */
   maxRoomsByType: Record<string, number>;
+  /** `MMO_ROOMS_PER_ADDRESS` (default 4): live rooms one client address created on this process, all types together. */
+  roomsPerAddress: number;
 }
 
 /** The Vite dev server's origin: `npm run dev` serves the client there. */
@@ -126,13 +150,18 @@ export const DEV_CLIENT_ORIGINS = ["http://localhost:5173", "http://127.0.0.1:51
 export function readServerEnv(env: Env = process.env): ServerEnv {
   const redisUrl = envString(env, "REDIS_URL");
   const publicAddress = envString(env, "PUBLIC_ADDRESS");
-  if (redisUrl && !publicAddress) throw new Error("REDIS_URL is set but PUBLIC_ADDRESS is not: each process needs its own public address");
+  if (redisUrl && !publicAddress) throw new ConfigError("REDIS_URL is set but PUBLIC_ADDRESS is not: each process needs its own public address");
   // Each process would make its own key: a token from one would be refused by the others.
-  if (redisUrl && !envString(env, "IDENTITY_SECRET")) throw new Error("REDIS_URL is set but IDENTITY_SECRET is not: every process of a cluster must sign identities with the same secret");
+  if (redisUrl && !envString(env, "IDENTITY_SECRET")) throw new ConfigError("REDIS_URL is set but IDENTITY_SECRET is not: every process of a cluster must sign identities with the same secret");
   const production = env.NODE_ENV === "production";
   const testing = env.NODE_ENV === "test";
+  const monitorPassword = envString(env, "MONITOR_PASSWORD");
+  // Guessable by a patient stranger even at 10 tries per 15 minutes per address (a botnet has many).
+  if (production && monitorPassword !== undefined && monitorPassword.length < MIN_MONITOR_PASSWORD_LENGTH) {
+    throw new ConfigError(`MONITOR_PASSWORD must be at least ${MIN_MONITOR_PASSWORD_LENGTH} characters in production (it has ${monitorPassword.length}): choose a longer one, or unset it to have one generated`);
+  }
   const snapshotSeconds = envNumber(env, "MMO_SNAPSHOT_SECONDS") ?? 5;
-  if (!(snapshotSeconds > 0)) throw new Error(`MMO_SNAPSHOT_SECONDS must be > 0, got "${env.MMO_SNAPSHOT_SECONDS}"`);
+  if (!(snapshotSeconds > 0)) throw new ConfigError(`MMO_SNAPSHOT_SECONDS must be > 0, got "${env.MMO_SNAPSHOT_SECONDS}"`);
   return {
     port: envCount(env, "PORT") ?? 2567,
     production,
@@ -143,7 +172,8 @@ export function readServerEnv(env: Env = process.env): ServerEnv {
     snapshotSeconds,
     identitySecret: envString(env, "IDENTITY_SECRET"),
     monitorUser: envString(env, "MONITOR_USER") ?? "admin",
-    monitorPassword: envString(env, "MONITOR_PASSWORD"),
+    monitorPassword,
+    monitorFailsPer15Min: positiveCount(env, "MMO_MONITOR_FAILS_PER_15MIN") ?? 10,
     processCommand: commandLine(env, "PROCESS_COMMAND") ?? ["python3", "examples/bunny/server.py"],
     gameGems: envCount(env, "GAME_GEMS"),
     gameNpcs: envCount(env, "GAME_NPCS"),
@@ -156,8 +186,10 @@ export function readServerEnv(env: Env = process.env): ServerEnv {
       floodCooldownSeconds: envNumber(env, "MMO_FLOOD_COOLDOWN_SECONDS") ?? 10,
       maxRooms: envCount(env, "MMO_MAX_ROOMS") ?? 200,
       maxRoomsByType: { mmo: envCount(env, "MMO_MAX_WORLDS") ?? 100, process: envCount(env, "PROCESS_MAX_ROOMS") ?? 20 },
+      roomsPerAddress: positiveCount(env, "MMO_ROOMS_PER_ADDRESS") ?? 4,
     },
     playground: env.PLAYGROUND === "1",
     metricsToken: envString(env, "METRICS_TOKEN"),
+    metricsPublic: envChoice(env, "METRICS_PUBLIC", ["0", "1"]) === "1",
   };
 }

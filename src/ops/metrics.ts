@@ -82,3 +82,9 @@ export const roomsRefused = new Counter({
   labelNames: ["type"] as const,
   registers: [registry],
 });
+export const roomsRefusedPerAddress = new Counter({
+  name: "mmo_rooms_refused_per_address_total",
+  help: "Room creations refused because the client's address already created MMO_ROOMS_PER_ADDRESS live rooms on this process",
+  labelNames: ["type"] as const,
+  registers: [registry],
+});

@@ -44,6 +44,11 @@ export const JoinErrorCodes = {
   WORLD_FULL: 4503,
   /** This server process hosts as many rooms (of this type) as it may. (An HTTP status: refused in matchmaking.) */
   ROOM_LIMIT: 503,
+  /**
+   * The client's address already created as many live rooms on this process as it may
+   * (MMO_ROOMS_PER_ADDRESS): it can join them, not make more. (An HTTP status: refused in matchmaking.)
+   */
+  ROOMS_PER_ADDRESS: 429,
   /** The world is already live in another room (one room per world, cluster-wide). (An HTTP status: refused in matchmaking.) */
   WORLD_IN_USE: 409,
   /**

@@ -21,13 +21,14 @@ export interface Game {
 /**
  * Starts the game for one browser test file (in its `beforeAll`): arena.config.ts on a free
  * port with a fresh data directory, a known monitor password and no matchmaking rate limit
- * (every page joins from 127.0.0.1, many times over), plus `env` (e.g. MMO_MAX_USERS), and a
+ * or per-address room quota (every page joins from 127.0.0.1, many times over), plus `env` (e.g. MMO_MAX_USERS), and a
  * browser. The environment is read when arena.config.ts is first imported, so once per file.
  */
 export async function startGame(env: Record<string, string> = {}): Promise<Game> {
   process.env.MONITOR_PASSWORD ??= "e2e";
   process.env.MMO_DATA_DIR = mkdtempSync(join(tmpdir(), "mmo-e2e-data-"));
   process.env.MMO_MATCHMAKE_PER_MINUTE = "100000";
+  process.env.MMO_ROOMS_PER_ADDRESS = "100000";
   Object.assign(process.env, env);
   const port = await freePort();
   const config = await import("../../arena.config");

@@ -1,9 +1,9 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { type ServerProcess, freePort, startRedis, startServer, stopProcess } from "../../scripts/lib";
+import { type ServerProcess, freePort, metricsText, startRedis, startServer, stopProcess } from "../../scripts/lib";
 
-export { freePort, startRedis, stopProcess };
+export { freePort, metricsText, startRedis, stopProcess };
 
 export type GameProcess = ServerProcess;
 
@@ -17,7 +17,6 @@ export async function startGameProcess(redisUrl: string, env: Record<string, str
       PUBLIC_ADDRESS: `127.0.0.1:${port}`,
       IDENTITY_SECRET: "cluster-test-secret-of-at-least-32-bytes",
       MMO_DATA_DIR: join(tmpdir(), "mmo-cluster-test-data"),
-      MONITOR_PASSWORD: "cluster-test",
       GAME_GEMS: "5",
       GAME_NPCS: "1",
       ...env,
@@ -38,7 +37,7 @@ export async function hostOf(redisUrl: string, roomId: string): Promise<string |
 
 /** One metric's value from a /metrics text (the first series of that name). */
 export async function metric(endpoint: string, name: string): Promise<number> {
-  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const text = await metricsText(endpoint);
   const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
   return line ? Number(line.trim().split(" ").pop()) : Number.NaN;
 }

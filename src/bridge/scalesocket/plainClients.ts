@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { matchMaker } from "@colyseus/core";
 import { type RawData, WebSocketServer } from "ws";
 import type { ProcessRoom } from "../ProcessRoom";
+import { CREATOR_OPTION } from "../../ops/roomsPerAddress";
 
 /** Paths that are HTTP only: a WebSocket upgrade there is refused. */
 const HTTP_ONLY = /^\/(api|metrics|health)(\/|$)/;
@@ -19,7 +20,13 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  */
 export function servePlainClients(
   server: Server,
-  options: { roomType: string; maxMessageBytes: number; allowed?: (room: string) => boolean; admitJoin(req: IncomingMessage): Promise<boolean> },
+  options: {
+    roomType: string;
+    maxMessageBytes: number;
+    allowed?: (room: string) => boolean;
+    admitJoin(req: IncomingMessage): Promise<boolean>;
+    addressOf(req: IncomingMessage): string;
+  },
 ): void {
   // A frame over the message limit is refused by the socket (1009) before a byte of it is
   // kept: no larger frame could be a message the room accepts.
@@ -52,7 +59,7 @@ export function servePlainClients(
     if (!(await options.admitJoin(req))) return void refuse(socket, 429, "too many joins: retry later");
     let room: ProcessRoom;
     try {
-      room = await roomFor(name, query);
+      room = await roomFor(name, query, options.addressOf(req));
     } catch (e) {
       return void refuse(socket, 503, (e as Error).message);
     }
@@ -80,7 +87,7 @@ export function servePlainClients(
   }
 
   /** The local process room of that name, created on first use (one creation at a time per name). */
-  function roomFor(name: string, query: string): Promise<ProcessRoom> {
+  function roomFor(name: string, query: string, creator: string): Promise<ProcessRoom> {
     let pending = creating.get(name);
     if (!pending) {
       pending = (async () => {
@@ -90,7 +97,8 @@ export function servePlainClients(
           if (!local) throw new Error("this room lives on another process: route /<room> to it (see README)");
           return local;
         }
-        const created = await matchMaker.createRoom(options.roomType, { room: name, query });
+        // Charged to the client's address, as a matchmaking creation is (src/ops/roomsPerAddress.ts).
+        const created = await matchMaker.createRoom(options.roomType, { room: name, query, [CREATOR_OPTION]: creator });
         return matchMaker.getLocalRoomById(created.roomId) as unknown as ProcessRoom;
       })().finally(() => creating.delete(name));
       creating.set(name, pending);

@@ -11,8 +11,9 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import { installAdmission, installCors } from "../../ops/admission";
 import { installSignalPolicy } from "../../ops/drain";
 import { readServerEnv } from "../../ops/env";
-import { monitorCredentials } from "../../ops/monitorAuth";
+import { monitorCredentials, monitorLoginGate } from "../../ops/monitorAuth";
 import { roomBudget } from "../../ops/roomBudget";
+import { roomsPerAddress } from "../../ops/roomsPerAddress";
 import { ProcessRoom } from "../ProcessRoom";
 import { processRoomSchema } from "../settings";
 import { parseScaleSocketArgs } from "./options";
@@ -44,13 +45,14 @@ async function main(): Promise<void> {
   if (options.logJson) logAsJson();
   const env = readServerEnv();
   roomBudget.configure({ maxRooms: env.http.maxRooms, maxRoomsByType: { [ROOM_TYPE]: options.maxrooms ?? env.http.maxRoomsByType.process } });
+  roomsPerAddress.configure(env.http.roomsPerAddress);
   const allowed = options.rooms ? (room: string) => options.rooms!.includes(room) : undefined;
 
   const httpServer = createServer();
   const admission = installAdmission(httpServer, env.http);
   installCors(matchMaker.controller, env.http.corsOrigins, env.http.trustProxy);
   const { maxMessageBytes } = processRoomSchema.parse(options.room);
-  servePlainClients(httpServer, { roomType: ROOM_TYPE, maxMessageBytes, allowed, admitJoin: admission.admitJoin });
+  servePlainClients(httpServer, { roomType: ROOM_TYPE, maxMessageBytes, allowed, admitJoin: admission.admitJoin, addressOf: admission.addressOf });
   // One process or many, as the main server: with REDIS_URL the rooms are listed cluster-wide
   // (a front door routes ws://HOST/<room> by `hash $uri consistent`; README).
   const cluster = env.redisUrl ? { presence: new RedisPresence(env.redisUrl), driver: new RedisDriver(env.redisUrl), publicAddress: env.publicAddress } : {};
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     transport: new WebSocketTransport({ server: httpServer }),
     express: (app) => {
       // The rooms (name, connections, metadata) in @colyseus/monitor, behind basic auth.
+      app.use("/monitor", monitorLoginGate(monitorAuth, { failsPer15Min: env.monitorFailsPer15Min, trustProxy: env.http.trustProxy }));
       app.use("/monitor", monitor({ use: [basicAuth({ users: { [monitorAuth.user]: monitorAuth.password }, realm: "monitor" })] }));
       scaleSocketRoutes(app, { roomType: ROOM_TYPE, api: options.api, metrics: options.metrics, staticdir: options.staticdir });
     },

@@ -132,6 +132,12 @@ export interface ColyseusInternals {
    * creates every room locally.
    */
   createRoomOnProcess(processId: string, roomName: string, options: Record<string, unknown>, timeoutMs: number): Promise<IRoomCache>;
+  /**
+   * The room's reserved seats (matchmaking gave them out; their clients have not finished
+   * joining): the seat's auth data, and whether its client is joining now (`consumed`).
+   * Colyseus keeps them as `_reservedSeats[sessionId] = [options, auth, consumed, reconnection]`.
+   */
+  reservedSeats(room: Room): Array<{ sessionId: string; auth: unknown; consumed: boolean }>;
 }
 
 /** Runs `encode` with the encoder walking `queue` instead of the room's whole change queue. */
@@ -218,4 +224,8 @@ export const colyseusInternals: ColyseusInternals = {
   // calls handleCreateRoom(roomName, options) for a request with no method.
   createRoomOnProcess: (processId, roomName, options, timeoutMs) =>
     requestFromIPC(matchMaker.presence, `p:${processId}`, undefined, [roomName, options], timeoutMs) as Promise<IRoomCache>,
+  reservedSeats(room) {
+    const seats = (room as unknown as { _reservedSeats?: Record<string, [unknown, unknown, boolean, boolean]> })._reservedSeats ?? {};
+    return Object.entries(seats).map(([sessionId, [, auth, consumed]]) => ({ sessionId, auth, consumed: consumed === true }));
+  },
 };
