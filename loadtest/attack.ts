@@ -4,7 +4,7 @@
 // echoes. Prints a table: scenario, requests sent, refused, server up, RSS delta, the honest
 // player's patch rate and the honest echo's p99 during the attack, data lost.
 // `--quick` runs smaller counts (the test suite runs it so); `--only TEXT` the scenarios named so.
-import { cliOptions, metricsText, startServer } from "../scripts/lib";
+import { cliOptions, residentMB as rssMB, startServer } from "../scripts/lib";
 import { HonestEcho, HonestPlayer } from "./attack/honest";
 import { SCENARIOS } from "./attack/scenarios";
 
@@ -15,12 +15,6 @@ const only = onlyAt >= 0 ? argv.splice(onlyAt, 2)[1]?.toLowerCase() : undefined;
 const opts = cliOptions(argv, { numbers: {}, flags: ["quick"] });
 const SCENARIO_TIMEOUT_MS = 120_000;
 
-async function rssMB(endpoint: string): Promise<number> {
-  // Isolated servers run in production mode, where /metrics wants its bearer token.
-  const text = await metricsText(endpoint);
-  const line = text.split("\n").find((l) => l.startsWith("mmo_node_process_resident_memory_bytes"));
-  return line ? Number(line.trim().split(" ").pop()) / 2 ** 20 : Number.NaN;
-}
 
 async function up(endpoint: string): Promise<boolean> {
   return fetch(`${endpoint}/healthz`).then((r) => r.ok, () => false);

@@ -71,7 +71,7 @@ async function plainSocketFlood(seconds: number): Promise<{ frames: number; clos
       const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
       // 100 frames a second (the review sent 42: 333 in 8 s), until the server closes it.
       while (ws.readyState === WebSocket.OPEN && Date.now() < end) {
-        ws.send(n % 2 ? big : underLimit);
+        ws.send(n % 2 === 0 ? big : underLimit);
         frames++;
         await sleep(10);
       }

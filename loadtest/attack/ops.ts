@@ -1,18 +1,11 @@
-import { TEST_MONITOR_PASSWORD, metricsText } from "../../scripts/lib";
+import { TEST_MONITOR_PASSWORD, metricValue, residentMB as rssMB } from "../../scripts/lib";
 import type { Scenario } from "./scenarios";
 
 // The operations findings of the security review (issue 20): /monitor brute force (7) and the
 // memory of worlds one address creates and abandons (4). Both speak from several client
 // addresses (X-Forwarded-For behind one trusted proxy), as a botnet or a proxy's clients would.
 
-/** One metric's value (the first series of that name) from a server's /metrics. */
-async function metric(endpoint: string, name: string): Promise<number> {
-  const line = (await metricsText(endpoint)).split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.trim().split(" ").pop()) : Number.NaN;
-}
-
-const rssMB = async (endpoint: string) => (await metric(endpoint, "mmo_node_process_resident_memory_bytes")) / 2 ** 20;
-const heapMB = async (endpoint: string) => (await metric(endpoint, "mmo_node_nodejs_heap_size_used_bytes")) / 2 ** 20;
+const heapMB = async (endpoint: string) => (await metricValue(endpoint, "mmo_node_nodejs_heap_size_used_bytes")) / 2 ** 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const basic = (password: string) => `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`;
 
@@ -60,18 +53,18 @@ export const OPS_SCENARIOS: Scenario[] = [
       };
       const rss0 = await rssMB(server.endpoint);
       const heap0 = await heapMB(server.endpoint);
-      const rooms0 = await metric(server.endpoint, "mmo_rooms");
+      const rooms0 = await metricValue(server.endpoint, "mmo_rooms");
       // One address asks for 10 worlds: its quota (MMO_ROOMS_PER_ADDRESS, 4) is what it gets.
       let greedy = 0;
       for (let i = 0; i < 10; i++) if (await create(`greedy-${i}`, "203.0.113.90")) greedy++;
       // Then worlds from many addresses (4 each), none entered.
       for (let created = 0, i = 0; created < worlds && i < worlds * 2; i++) if (await create(`abandoned-${i}`, `198.51.100.${Math.floor(i / 4) + 1}`)) created++;
       const peak = (await rssMB(server.endpoint)) - rss0;
-      const live = (await metric(server.endpoint, "mmo_rooms")) - rooms0;
+      const live = (await metricValue(server.endpoint, "mmo_rooms")) - rooms0;
       const start = Date.now();
-      while ((await metric(server.endpoint, "mmo_rooms")) > rooms0 && Date.now() - start < 60_000) await sleep(250);
+      while ((await metricValue(server.endpoint, "mmo_rooms")) > rooms0 && Date.now() - start < 60_000) await sleep(250);
       const closedIn = Math.ceil((Date.now() - start) / 1000);
-      const left = (await metric(server.endpoint, "mmo_rooms")) - rooms0;
+      const left = (await metricValue(server.endpoint, "mmo_rooms")) - rooms0;
       await sleep(2000);
       const settled = (await rssMB(server.endpoint)) - rss0;
       // Heap in use before V8's next major collection: the closed worlds' garbage is still counted.

@@ -1,6 +1,7 @@
 // Scenarios of the security issue's player findings (issue 20, points 3, 5 and 6): names across a
 // region border, connections dropped right after joining, and the teleport of a rejoin.
 import WebSocket from "ws";
+import { residentMB as rssMB } from "../../scripts/lib";
 import { Client, type Room } from "@colyseus/sdk";
 import { nameSkeleton } from "../../src/framework/names";
 import type { MMOError } from "../../src/shared/protocol";
@@ -10,12 +11,6 @@ import type { Scenario } from "./scenarios";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The server's resident memory, from its own metrics. */
-async function rssMB(endpoint: string): Promise<number> {
-  const text = await (await fetch(`${endpoint}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("mmo_node_process_resident_memory_bytes"));
-  return line ? Number(line.trim().split(" ").pop()) / 2 ** 20 : Number.NaN;
-}
 
 /** A `position` frame as the SDK sends it: ROOM_DATA, the type (a msgpack fixstr), the payload (msgpack {x, y}). */
 function positionFrame(x: number, y: number): Buffer {

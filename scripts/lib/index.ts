@@ -6,4 +6,4 @@ export { onLines } from "./lines";
 export { freePort } from "./ports";
 export { ROOT, type ManagedProcess, type StartOptions, startProcess, stopProcess, tsx, waitForOutput } from "./process";
 export { startRedis } from "./redis";
-export { type ServerOptions, type ServerProcess, TEST_METRICS_TOKEN, TEST_MONITOR_PASSWORD, metricsText, startServer } from "./server";
+export { type ServerOptions, type ServerProcess, TEST_METRICS_TOKEN, TEST_MONITOR_PASSWORD, metricValue, metricsText, residentMB, startServer } from "./server";

@@ -18,6 +18,17 @@ export async function metricsText(endpoint: string, token = TEST_METRICS_TOKEN):
   return res.text();
 }
 
+/** One metric's value (the first series of that name) from a server's /metrics; NaN when absent. */
+export async function metricValue(endpoint: string, name: string): Promise<number> {
+  const line = (await metricsText(endpoint)).split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.trim().split(" ").pop()) : Number.NaN;
+}
+
+/** A server's resident memory in MB, from its own metrics. */
+export async function residentMB(endpoint: string): Promise<number> {
+  return (await metricValue(endpoint, "mmo_node_process_resident_memory_bytes")) / 2 ** 20;
+}
+
 /** A game server process (`src/index.ts`) on its own port. */
 export interface ServerProcess extends ManagedProcess {
   port: number;
