@@ -8,6 +8,7 @@ import { IdentitySigner } from "../src/framework/persistence/identity";
 import { MMORoom } from "../src/framework/MMORoom";
 import type { MMOError } from "../src/shared/protocol";
 import { readVar } from "../src/shared/vars";
+import { twoRegions } from "./helpers/regions";
 import { bootMMO, enterWithIdentity, inbox, nextMessage, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 // Security review (issue 20) point 6: leaving and rejoining with the same token was a teleport
@@ -18,13 +19,7 @@ const MAX_SPEED = 300;
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {
   colyseus = await bootMMO(
-    {
-      mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 2000, y: 1000, z: 0 } },
-      regionSize: { x: 1000, y: 1000 },
-      aoi: { x: 200, y: 200, z: 0 },
-      maxSpeed: MAX_SPEED,
-      reconnectSeconds: 0,
-    },
+    twoRegions({ maxSpeed: MAX_SPEED, reconnectSeconds: 0 }),
     MMORoom,
     { persistence: { store: new FileWorldStore(mkdtempSync(join(tmpdir(), "mmo-first-"))), identity: new IdentitySigner(Buffer.from("first-position-secret")) } },
   );

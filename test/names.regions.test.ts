@@ -5,21 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nameSkeleton } from "../src/framework/names";
 import type { MMOState } from "../src/shared/schema";
 import { followHandoffs, joinWorld } from "../src/shared/sdk";
+import { twoRegions } from "./helpers/regions";
 import { bootMMO, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 // Security review (issue 20) point 3: look-alike protection stopped at region borders. Names
 // were unique per room only, and a handoff carried the name as it was: a stranger named
 // "Alice" in the neighbouring region walked across and the room had two of one name.
 // Two regions side by side: x < 1000 the entry region "", x >= 1000 "1_0".
-const settings = {
-  mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 2000, y: 1000, z: 0 } },
-  regionSize: { x: 1000, y: 1000 },
-  aoi: { x: 200, y: 200, z: 0 },
-  aoiLeaveMargin: 20,
-  proximityUpdateMillis: 50,
-  speed: 400,
-  maxMessagesPerSecond: 100,
-};
+const settings = twoRegions({ speed: 400 });
 
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {

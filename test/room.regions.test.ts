@@ -6,22 +6,13 @@ import { CloseCodes } from "../src/shared/codes";
 import type { InputAck } from "../src/shared/movement";
 import type { MMOState } from "../src/shared/schema";
 import { type HandoffMessage, followHandoffs, joinWorld, readVar, regionOf } from "../src/shared/sdk";
+import { twoRegions } from "./helpers/regions";
 import { bootMMO, ids, placeAt, roomOf, sleep, until } from "./helpers/server";
 
 // A world of two regions side by side (x < 1000: the entry region "", x >= 1000: "1_0"), each
 // its own room, through real sockets: border ghosts, a live handoff, chat and counts across.
 const SPEED = 400;
-const settings = {
-  mapLimits: { lower: { x: 0, y: 0, z: 0 }, higher: { x: 2000, y: 1000, z: 0 } },
-  regionSize: { x: 1000, y: 1000 },
-  aoi: { x: 200, y: 200, z: 0 },
-  aoiLeaveMargin: 20,
-  handoffHysteresis: 48,
-  proximityUpdateMillis: 50,
-  patchRate: 50,
-  speed: SPEED,
-  maxMessagesPerSecond: 100,
-};
+const settings = twoRegions({ handoffHysteresis: 48, patchRate: 50, speed: SPEED });
 
 let colyseus: ColyseusTestServer;
 beforeAll(async () => {
