@@ -151,6 +151,20 @@ describe("hostile clients of the process bridge", () => {
     await a.leave();
   });
 
+  it("a backend is started by the spawner, not by the server (whose event loop a spawn would block until the exec), and its stdio still works", async () => {
+    const a = await colyseus.sdk.joinOrCreate("echo", { room: "parent" });
+    const box = inbox(a);
+    a.send("cmd", { do: "ppid" });
+    await until(() => (box.get("ppid")?.length ?? 0) === 1, "the backend tells its parent");
+    const ppid = (box.get("ppid")![0] as { ppid: number }).ppid;
+    expect(ppid).not.toBe(process.pid);
+    expect(alive(ppid)).toBe(true);
+    a.send("cmd", { do: "stderr" }); // stderr is a stream of its own: the room keeps going
+    a.send("Input", { x: 1 });
+    await until(() => (box.get("echo")?.length ?? 0) >= 1, "stdin and stdout still carry lines");
+    await a.leave();
+  });
+
   it("the backend's whole process group ends with the room", async () => {
     const a = await colyseus.sdk.joinOrCreate("sleepy", { room: "group" });
     const box = inbox(a);

@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { setPriority } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { logger } from "@colyseus/core";
 import { backendStarts } from "./SpawnPacer";
+import { type SpawnedProcess, spawner } from "./Spawner";
 
 export interface BackendOptions {
   command: string[];
@@ -44,7 +43,7 @@ const BACKEND_NICENESS = 10;
  * failures reset once it has run `stableSeconds`, and ended with its whole group.
  */
 export class Backend {
-  private child?: ChildProcess;
+  private child?: SpawnedProcess;
   private failures = 0;
   private startedAt = 0;
   private stopped = false;
@@ -64,7 +63,7 @@ export class Backend {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.child !== undefined && !this.starting && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Starts the backend in its turn (`backendStarts`: one spawn at a time, process-wide). */
@@ -83,28 +82,14 @@ export class Backend {
   private spawnNow(): void {
     if (this.stopped) return;
     const [cmd, ...args] = this.options.command;
-    // detached: its own process group, so the room can end the backend's children too.
-    const child = spawn(cmd, args, { cwd: this.options.cwd, env: this.options.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    // Through the spawner (never blocks this event loop); in a process group of its own, so the
+    // room can end the backend's children too; at a niceness below the server, so a burst of
+    // backends starting takes the CPU the server leaves, not the server's.
+    const child = spawner.spawn(cmd, args, { cwd: this.options.cwd, env: this.options.env, niceness: BACKEND_NICENESS });
     this.child = child;
-    // Below the server: a burst of backends starting (a stranger joining new rooms) takes the
-    // CPU the server leaves, not the server's (its patches, its other rooms' echoes).
-    if (child.pid !== undefined) {
-      try {
-        setPriority(child.pid, BACKEND_NICENESS);
-      } catch {
-        // Lowering a child's priority is allowed on Linux; where it is not, it runs at the server's.
-      }
-    }
     this.pending = "";
     this.skipping = false;
     this.startedAt = Date.now();
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => this.onStdout(chunk));
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (chunk: string) => {
-      for (const line of chunk.split("\n")) if (line.trim()) logger.info(`[${this.options.label}] ${line.slice(0, 500)}`);
-    });
-    child.stdin!.on("error", () => {}); // EPIPE when the backend is gone: the exit handler reports it
     child.on("error", (e: NodeJS.ErrnoException) => {
       if (child !== this.child) return;
       this.starting = false;
@@ -114,11 +99,21 @@ export class Backend {
         // It will never start: no restarts.
         this.stopped = true;
         this.events.failed(`the backend could not be started (${e.code})`, null, null);
+      } else {
+        this.onExit(child, null, null); // a failed start counts as a crash: backoff, then again
       }
     });
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
     child.on("spawn", () => {
       if (child !== this.child) return;
+      child.stdout!.setEncoding("utf8");
+      child.stdout!.on("data", (chunk: string) => this.onStdout(chunk));
+      child.stdout!.on("error", () => {});
+      child.stderr!.setEncoding("utf8");
+      child.stderr!.on("data", (chunk: string) => {
+        for (const line of chunk.split("\n")) if (line.trim()) logger.info(`[${this.options.label}] ${line.slice(0, 500)}`);
+      });
+      child.stderr!.on("error", () => {});
       this.starting = false;
       this.events.started();
       for (const line of this.held) child.stdin!.write(line);
@@ -171,7 +166,7 @@ export class Backend {
     this.heldBytes = 0;
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(child: SpawnedProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
     // What it left behind in its group goes with it.
     if (child.pid) signalGroup(-child.pid, "SIGKILL");
